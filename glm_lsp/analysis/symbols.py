@@ -1,0 +1,45 @@
+"""Symbols of one file, extracted with our tree-sitter queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    kind: str
+    """"function" | "method" | "class" | "field" | "variable" | "parameter" | "module" |
+    "constant" | "property" | "interface" | "enum" | "type" | "keyword" | "struct"."""
+    type: str | None = None
+    """Declared or inferred type (``"int"``, ``"Foo"``, ``"list[str]"``), None when unknown."""
+    signature: str | None = None
+    """For callables: ``"(a: int, b: str = ...) -> bool"`` as written in the source."""
+    container: str | None = None
+    """Enclosing class/struct/impl for members; None for module-level names."""
+    scope_start: int = 0
+    scope_end: int = 0
+    """str offsets of the scope the name is visible in (the whole file for module-level names)."""
+    start: int = 0
+    """str offset of the definition."""
+    doc: str | None = None
+    params: tuple[tuple[str, str | None], ...] = ()
+    """(name, type) per parameter of a callable, for expected types at call sites."""
+    returns: str | None = None
+    origin: str | None = None
+    """For imports: the dotted module (``os.path``) or the file it resolves to."""
+
+
+@dataclass
+class FileSymbols:
+    """All symbols of one file plus its identifier/member frequencies."""
+
+    path: str
+    language: str | None
+    symbols: list[Symbol] = field(default_factory=list)
+    identifier_counts: dict[str, int] = field(default_factory=dict)
+    """How often each identifier occurs in the file (definitions and uses)."""
+    member_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(receiver key, member) → count; receiver key is ``"type:list"`` or ``"name:self.config"``."""
+    imports: dict[str, str] = field(default_factory=dict)
+    """Local name → dotted module or ``module.name`` it refers to."""
