@@ -1,0 +1,96 @@
+"""What this user accepted before, per context, so the dropdown learns their habits.
+
+Context keys name *where* a completion was accepted, coarse enough to recur and fine enough to
+mean something:
+
+- ``member:type:list`` — a member of a receiver whose type we inferred,
+- ``member:name:self.config`` — a member of a receiver whose type we do not know,
+- ``expected:int`` — a name where an ``int`` is expected,
+- ``scope:python:function`` — any other name, by language and innermost scope kind.
+
+Each accept adds 1 to a score that decays with a half-life of :data:`HALF_LIFE_DAYS`, so a habit
+keeps its weight for weeks but a one-off fades. The boost is ``log1p(score)`` (capped) so ten accepts
+do not drown the other features. Entries live in the ``history`` store (persisted when the cache
+directory works, in memory otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from glm_lsp.cache import Store
+
+log = logging.getLogger(__name__)
+
+HALF_LIFE_DAYS = 30.0
+MAX_BOOST = 2.0
+_MAX_NAMES_PER_KEY = 200
+
+
+class AcceptHistory:
+    """Decaying accept counts per (context key, name)."""
+
+    def __init__(self, store: Store | None = None, clock: Callable[[], float] = time.time) -> None:
+        self._store = store if store is not None else Store(None, "history")
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def record(self, context_key: str, name: str) -> None:
+        """Count one accept of ``name`` in ``context_key`` (never raises)."""
+        if not context_key or not name:
+            return
+        now = self._clock()
+        with self._lock:
+            try:
+                entry = self._entry(context_key)
+                score, stamp = entry.get(name, (0.0, now))
+                entry[name] = (self._decayed(score, stamp, now) + 1.0, now)
+                if len(entry) > _MAX_NAMES_PER_KEY:
+                    weakest = min(entry, key=lambda n: self._decayed(*entry[n], now))
+                    del entry[weakest]
+                self._store.set(_key(context_key), entry)
+            except Exception:  # noqa: BLE001 - learning must never break completion
+                log.exception("could not record accept history")
+
+    def boost(self, context_key: str, name: str) -> float:
+        """Boost in ``[0, MAX_BOOST]`` for ``name`` in ``context_key``; 0 when never accepted."""
+        entry = self._entry(context_key)
+        if name not in entry:
+            return 0.0
+        score, stamp = entry[name]
+        return min(MAX_BOOST, math.log1p(self._decayed(score, stamp, self._clock())))
+
+    def boosts(self, context_key: str) -> dict[str, float]:
+        """All non-zero boosts of one context (one store read for a whole dropdown)."""
+        now = self._clock()
+        return {
+            name: min(MAX_BOOST, math.log1p(self._decayed(score, stamp, now)))
+            for name, (score, stamp) in self._entry(context_key).items()
+        }
+
+    def _entry(self, context_key: str) -> dict[str, tuple[float, float]]:
+        try:
+            value = self._store.get(_key(context_key))
+        except Exception:  # noqa: BLE001
+            log.exception("could not read accept history")
+            return {}
+        if not isinstance(value, dict):
+            return {}
+        return {
+            str(k): (float(v[0]), float(v[1]))
+            for k, v in value.items()
+            if isinstance(v, (tuple, list)) and len(v) == 2
+        }
+
+    @staticmethod
+    def _decayed(score: float, stamp: float, now: float) -> float:
+        days = max(0.0, now - stamp) / 86400.0
+        return float(score * 0.5 ** (days / HALF_LIFE_DAYS))
+
+
+def _key(context_key: str) -> str:
+    return f"accept:{context_key}"
