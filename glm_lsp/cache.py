@@ -7,6 +7,7 @@ is created ``0700`` because completions and accept history reveal what the user 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -80,7 +81,7 @@ class Store:
             self._disk = diskcache.Cache(str(root / name), size_limit=size_limit)
             # A read-only or corrupt cache often opens fine and fails on first write: probe it.
             self._disk.set("__probe__", 1)
-        except Exception as exc:  # noqa: BLE001 - any cache failure degrades to memory
+        except Exception as exc:  # any cache failure degrades to memory
             self._fail(exc)
 
     @property
@@ -93,10 +94,8 @@ class Store:
             log.warning(self.error)
         disk, self._disk = self._disk, None
         if disk is not None:
-            try:
+            with contextlib.suppress(Exception):
                 disk.close()
-            except Exception:  # noqa: BLE001
-                pass
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._memory.get(key, _MISSING)
@@ -105,7 +104,7 @@ class Store:
         if self._disk is not None:
             try:
                 value = self._disk.get(key, _MISSING)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._fail(exc)
                 return default
             if value is not _MISSING:
@@ -118,25 +117,21 @@ class Store:
         if self._disk is not None:
             try:
                 self._disk.set(key, value)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._fail(exc)
 
     def close(self) -> None:
         if self._disk is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._disk.close()
-            except Exception:  # noqa: BLE001
-                pass
 
 
 _MISSING = object()
 
 
 def _make_private(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
-    except OSError:
-        pass
 
 
 class Stores:

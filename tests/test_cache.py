@@ -1,0 +1,54 @@
+"""The stores must persist across instances and degrade to memory on a broken directory."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from glm_lsp.cache import MemoryLRU, Store, Stores
+
+
+def test_store_persists_across_instances(tmp_path: Path) -> None:
+    first = Store(tmp_path, "t")
+    first.set("k", {"a": 1})
+    first.close()
+    second = Store(tmp_path, "t")
+    assert second.persistent
+    assert second.get("k") == {"a": 1}
+    assert second.get("missing", "dflt") == "dflt"
+
+
+def test_cache_root_is_private(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    Stores(root).close()
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+
+
+def test_unusable_path_falls_back_to_memory(tmp_path: Path) -> None:
+    # A regular file where the cache directory should be: works as root too.
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    store = Store(blocker, "t")
+    store.set("k", 2)
+    assert store.get("k") == 2
+    assert not store.persistent
+    assert store.error is not None and "memory" in store.error
+
+
+def test_corrupt_cache_db_falls_back_to_memory(tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "cache.db").write_bytes(b"this is not sqlite" * 100)
+    store = Store(tmp_path, "t")
+    store.set("k", 3)
+    assert store.get("k") == 3
+    assert not store.persistent
+
+
+def test_memory_lru_evicts_least_recent() -> None:
+    lru = MemoryLRU(capacity=2)
+    lru.set("a", 1)
+    lru.set("b", 2)
+    assert lru.get("a") == 1  # touch a: b is now least recent
+    lru.set("c", 3)
+    assert lru.get("b") is None
+    assert lru.get("a") == 1 and lru.get("c") == 3
