@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+    from glm_lsp.syntax.languages import LanguageSpec
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,12 @@ class Symbol:
     returns: str | None = None
     origin: str | None = None
     """For imports: the dotted module (``os.path``) or the file it resolves to."""
+    end: int = 0
+    """str offset where the definition ends (class bodies give ``self`` its type)."""
+    local: bool = False
+    """True for names visible only inside a function (parameters, locals)."""
+    bases: tuple[str, ...] = ()
+    """For classes: base class names as written (single inheritance lookups)."""
 
 
 @dataclass
@@ -43,3 +55,14 @@ class FileSymbols:
     """(receiver key, member) → count; receiver key is ``"type:list"`` or ``"name:self.config"``."""
     imports: dict[str, str] = field(default_factory=dict)
     """Local name → dotted module or ``module.name`` it refers to."""
+
+
+def extract_symbols(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
+    """Symbols, frequencies and imports of one file; never raises.
+
+    ``tree`` is reused when the syntax layer already parsed ``text``; without a language (or a
+    grammar) only identifier frequencies are collected, from the words of the text.
+    """
+    from glm_lsp.analysis.extract import extract
+
+    return extract(spec, text, tree, path)

@@ -9,9 +9,9 @@ mean something:
 - ``scope:python:function`` — any other name, by language and innermost scope kind.
 
 Each accept adds 1 to a score that decays with a half-life of :data:`HALF_LIFE_DAYS`, so a habit
-keeps its weight for weeks but a one-off fades. The boost is ``log1p(score)`` (capped) so ten accepts
-do not drown the other features. Entries live in the ``history`` store (persisted when the cache
-directory works, in memory otherwise).
+keeps its weight for weeks but a one-off fades. The boost is ``log1p(score)`` (capped) so ten
+accepts do not drown the other features. Entries live in the ``history`` store (persisted when
+the cache directory works, in memory otherwise).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class AcceptHistory:
                     weakest = min(entry, key=lambda n: self._decayed(*entry[n], now))
                     del entry[weakest]
                 self._store.set(_key(context_key), entry)
-            except Exception:  # noqa: BLE001 - learning must never break completion
+            except Exception:  # learning must never break completion
                 log.exception("could not record accept history")
 
     def boost(self, context_key: str, name: str) -> float:
@@ -75,7 +75,7 @@ class AcceptHistory:
     def _entry(self, context_key: str) -> dict[str, tuple[float, float]]:
         try:
             value = self._store.get(_key(context_key))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not read accept history")
             return {}
         if not isinstance(value, dict):

@@ -14,10 +14,15 @@ subsequence            0.30   ``apd`` → ``append``
 no match               None   dropped
 =====================  =====  ==========================================================
 
-An empty prefix matches everything with 1.0 (nothing typed says nothing against a name).
+An empty prefix matches everything with 1.0 (nothing typed says nothing against a name). A single
+typed character matches as a prefix or a hump start only: that a name merely *contains* the
+letter is no evidence. This runs for every candidate of every request, so names' humps are
+cached and most non-matches are rejected on their first character.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 EXACT = 1.0
 CASE_INSENSITIVE = 0.8
@@ -27,21 +32,27 @@ SUBSEQUENCE = 0.3
 
 def match_quality(prefix: str, name: str) -> float | None:
     """Grade of ``name`` for the typed ``prefix``; None when it does not match at all."""
-    if not prefix:
+    if not prefix or name.startswith(prefix):
         return EXACT
-    if name.startswith(prefix):
-        return EXACT
-    if name.lower().startswith(prefix.lower()):
+    lname, lprefix = name.lower(), prefix.lower()
+    if lname.startswith(lprefix):
         return CASE_INSENSITIVE
-    if _hump_match(prefix, name):
+    if lprefix[0] not in lname:
+        return None
+    if _hump_match(lprefix, name):
         return HUMP
-    if _is_subsequence(prefix.lower(), name.lower()):
+    if len(lprefix) > 1 and _is_subsequence(lprefix, lname):
         return SUBSEQUENCE
     return None
 
 
 def humps(name: str) -> list[str]:
     """Word starts of a name: ``getHTTPValue_x`` → ``["get", "HTTP", "Value", "x"]``."""
+    return list(_humps(name))
+
+
+@lru_cache(maxsize=1 << 15)
+def _humps(name: str) -> tuple[str, ...]:
     parts: list[str] = []
     current = ""
     for i, ch in enumerate(name):
@@ -61,18 +72,26 @@ def humps(name: str) -> list[str]:
         current += ch
     if current:
         parts.append(current)
-    return parts
+    return tuple(parts)
 
 
-def _hump_match(prefix: str, name: str) -> bool:
+@lru_cache(maxsize=1 << 15)
+def _lower_humps(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _humps(name))
+
+
+def _hump_match(lprefix: str, name: str) -> bool:
     """Each typed character continues the current hump or starts a later one (case-insensitive)."""
-    words = [w.lower() for w in humps(name)]
-    if not words:
+    words = _lower_humps(name)
+    typed = lprefix.replace("_", "")[:32]
+    if not words or not typed:
         return False
-    return _match_words(prefix.lower().replace("_", ""), words, 0, 0)
+    if len(typed) == 1:
+        return any(w.startswith(typed) for w in words)
+    return _match_words(typed, words, 0, 0)
 
 
-def _match_words(typed: str, words: list[str], wi: int, ci: int) -> bool:
+def _match_words(typed: str, words: tuple[str, ...], wi: int, ci: int) -> bool:
     # typed[0] must be at word wi, char ci (ci == 0 means start of a hump).
     if not typed:
         return True

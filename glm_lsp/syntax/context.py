@@ -6,11 +6,25 @@ tree-sitter works in UTF-8 bytes, the conversion happens here and nowhere else.
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
+from glm_lsp.syntax.expected import expected_type
 from glm_lsp.syntax.languages import LanguageSpec
+from glm_lsp.syntax.parse import ByteOffsets, offsets_for
+from glm_lsp.syntax.scopes import ScopeNode, enclosing_scopes, return_type
+from glm_lsp.syntax.textscan import (
+    ident_end,
+    ident_start,
+    line_bounds,
+    line_state,
+    receiver_before,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,10 @@ class ExpectedType:
     keyword_names: tuple[str, ...] = ()  # keyword parameters of the called function, if any
     callee: str | None = None  # name of the function being called, when in an argument list
     argument_index: int | None = None
+    peer: str | None = None
+    """Source text whose type the cursor should match: the other operand of a comparison
+    (``source="comparison"``) or the target of a plain assignment (``source="assignment"``)."""
+    keyword: str | None = None  # the keyword argument being filled (`f(name=|)`)
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,9 @@ class CursorContext:
     expected: ExpectedType | None = None
     tree: Tree | None = field(default=None, repr=False, compare=False)
     node: Node | None = field(default=None, repr=False, compare=False)
+    in_call_args: bool = False  # inside the argument list of a call (not of a definition)
+    callee: str | None = None  # source text of the called expression ("f", "obj.method")
+    argument_index: int | None = None  # 0-based index of the argument holding the cursor
 
     @property
     def is_member_access(self) -> bool:
@@ -61,3 +82,225 @@ class CursorContext:
     def replace_start(self) -> int:
         """Start of the text a completion replaces (the typed prefix)."""
         return self.offset - len(self.prefix)
+
+
+_INTERPOLATIONS = frozenset({"interpolation", "template_substitution", "format_expression"})
+
+
+def _node_at(tree: Tree, start: int, end: int) -> Node:
+    node = tree.root_node.descendant_for_byte_range(start, end)
+    return node if node is not None else tree.root_node
+
+
+def _string_comment_state(spec: LanguageSpec, tree: Tree, b: int) -> tuple[bool, bool] | None:
+    """Is byte ``b`` inside a string / a comment, according to the tree? ``None`` when the
+    tree saw neither near the cursor (the caller may then ask the line scanner)."""
+    if b == 0:
+        return None
+    current: Node | None = _node_at(tree, b - 1, b)
+    while current is not None:
+        kind = current.type
+        if kind in _INTERPOLATIONS and current.start_byte < b:
+            return False, False
+        if kind in spec.comment_types:
+            if current.start_byte < b < current.end_byte:
+                return False, True
+            tail = current.text or b""
+            return False, b == current.end_byte and not tail.endswith(b"*/")
+        if kind in spec.string_types:
+            if current.start_byte < b < current.end_byte:
+                return True, False
+            if b == current.end_byte and (current.has_error or _unterminated(current)):
+                return True, False
+        current = current.parent
+    return None
+
+
+def _unterminated(node: Node) -> bool:
+    last = node.child(node.child_count - 1) if node.child_count else None
+    if last is not None and last.is_missing:
+        return True
+    tail = (node.text or b"")[-1:]
+    return len(node.text or b"") < 2 or tail not in (b'"', b"'", b"`")
+
+
+def _scope_contains(language: str, node: Node, b: int, indent: int, data: bytes) -> bool:
+    """Does scope ``node`` (an ancestor of the last token before the cursor) hold byte ``b``?
+
+    Only whitespace, a member operator and the typed prefix lie between that token and the
+    cursor, so the question is only open when the cursor sits at or past the node's end.
+    """
+    start, end = node.start_byte, node.end_byte
+    if start >= b:
+        return False
+    if b < end:
+        return True
+    if language == "python":
+        if b"\n" not in data[end:b]:
+            return True  # still on the scope's last line: `lambda y: y.|`, `return x.|`
+        # A Python block ends at its last statement; blank or indented lines after it still
+        # belong to it when the cursor is indented deeper than the `def`/`class` line.
+        return indent > node.start_point[1]
+    # Brace languages: a closed body ends the scope; an unclosed one (being typed) does not.
+    return data[end - 1 : end] != b"}"
+
+
+def _tree_part(
+    spec: LanguageSpec,
+    text: str,
+    offset: int,
+    anchor_end: int,
+    line_start: int,
+    tree: Tree,
+    conv: ByteOffsets,
+    indent: int,
+) -> tuple[bool, bool, Node, list[ScopeNode]]:
+    """String/comment state, node at the cursor and scopes; scopes are found from the last
+    token before ``anchor_end`` (the receiver when completing a member), because error
+    recovery around a half-typed ``x.`` often leaves the operator outside the real scope."""
+    b = conv.to_byte(offset)
+    state = _string_comment_state(spec, tree, b)
+    if state is None and _line_has_error(tree, conv, line_start, offset):
+        text_state = line_state(text[line_start:offset], spec)
+        state = text_state == "string", text_state == "comment"
+    in_string, in_comment = state or (False, False)
+    while anchor_end > 0 and text[anchor_end - 1] in " \t\r\n":
+        anchor_end -= 1
+    anchor_b = conv.to_byte(anchor_end)
+    anchor = _node_at(tree, anchor_b - 1, anchor_b) if anchor_b > 0 else tree.root_node
+    node: Node | None = None
+    if b > 0 and not text[offset - 1].isspace():
+        node = tree.root_node.named_descendant_for_byte_range(b - 1, b)
+    else:
+        node = tree.root_node.named_descendant_for_byte_range(b, b)
+    scopes = enclosing_scopes(
+        spec.name, anchor, lambda n: _scope_contains(spec.name, n, b, indent, conv.data)
+    )
+    return in_string, in_comment, node or tree.root_node, scopes
+
+
+def _line_has_error(tree: Tree, conv: ByteOffsets, line_start: int, offset: int) -> bool:
+    node: Node | None = _node_at(tree, conv.to_byte(line_start), conv.to_byte(offset))
+    if node is not None and node.has_error:
+        return True
+    while node is not None:
+        if node.is_error:
+            return True
+        node = node.parent
+    return False
+
+
+_PY_SCOPE_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
+
+
+def _python_text_scopes(text: str, line_start: int, indent: int) -> list[Scope]:
+    """Enclosing ``def``/``class`` by indentation, for Python without a tree."""
+    out: list[Scope] = []
+    pos = line_start
+    lines_seen = 0
+    while pos > 0 and indent > 0 and lines_seen < 5000:
+        prev_start = text.rfind("\n", 0, pos - 1) + 1
+        line = text[prev_start : pos - 1]
+        pos = prev_start
+        lines_seen += 1
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        line_indent = len(line) - len(stripped)
+        if line_indent >= indent:
+            continue
+        indent = line_indent
+        m = _PY_SCOPE_LINE.match(line)
+        if m is not None:
+            kind = "function" if m.group(2) == "def" else "class"
+            out.append(Scope(kind, m.group(3), prev_start + line_indent, len(text)))
+    return out
+
+
+def build_context(
+    spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None
+) -> CursorContext:
+    """The cursor context; never raises (falls back to a text-only context)."""
+    offset = max(0, min(offset, len(text)))
+    try:
+        return _build(spec, text, offset, tree)
+    except Exception:
+        log.exception("cursor context failed; using a text-only context")
+    try:
+        return _build(spec, text, offset, None)
+    except Exception:
+        log.exception("text-only cursor context failed")
+        return CursorContext(spec, text, offset, "", offset, "", "")
+
+
+def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None) -> CursorContext:
+    prefix_start = ident_start(text, offset, spec)
+    prefix = text[prefix_start:offset]
+    word_end = ident_end(text, offset, spec)
+    line_start, line_end = line_bounds(text, offset)
+    line_prefix = text[line_start:offset]
+    line_suffix = text[offset : max(line_end, offset)]
+    indent = len(line_prefix) - len(line_prefix.lstrip(" \t"))
+    if not line_prefix.strip():
+        indent = len(line_prefix)
+
+    in_string = in_comment = False
+    node: Node | None = None
+    scopes: list[Scope] = []
+    func_node: Node | None = None
+    found_receiver = receiver_before(text, prefix_start, spec)
+    anchor_end = offset
+    if found_receiver is not None:
+        anchor_end = prefix_start - len(found_receiver[1])
+    if tree is not None and spec is not None:
+        conv = offsets_for(text)
+        in_string, in_comment, node, found = _tree_part(
+            spec, text, offset, anchor_end, line_start, tree, conv, indent
+        )
+        for sn in found:
+            start = conv.to_str(sn.node.start_byte)
+            scopes.append(Scope(sn.kind, sn.name, start, conv.to_str(sn.node.end_byte)))
+            if func_node is None and sn.kind in ("function", "lambda"):
+                func_node = sn.node
+    else:
+        state = line_state(line_prefix, spec)
+        in_string, in_comment = state == "string", state == "comment"
+        if spec is not None and spec.name == "python":
+            scopes = _python_text_scopes(text, line_start, indent)
+    scopes.append(Scope("module", "", 0, len(text)))
+
+    receiver = operator = None
+    expected = None
+    call = None
+    if not (in_string or in_comment):
+        expr_start = prefix_start
+        if found_receiver is not None:
+            receiver, operator, expr_start = found_receiver
+        language = spec.name if spec is not None else ""
+
+        def declared_return() -> str | None:
+            return return_type(language, func_node) if func_node is not None else None
+
+        expected, call = expected_type(text, expr_start, spec, declared_return)
+
+    return CursorContext(
+        language=spec,
+        text=text,
+        offset=offset,
+        prefix=prefix,
+        word_end=word_end,
+        line_prefix=line_prefix,
+        line_suffix=line_suffix,
+        in_string=in_string,
+        in_comment=in_comment,
+        node_type=node.type if node is not None else None,
+        receiver=receiver,
+        member_operator=operator,
+        scopes=tuple(scopes),
+        expected=expected,
+        tree=tree,
+        node=node,
+        in_call_args=call is not None,
+        callee=call.callee if call is not None else None,
+        argument_index=call.argument_index if call is not None else None,
+    )

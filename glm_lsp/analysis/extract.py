@@ -1,0 +1,421 @@
+"""Symbol extraction: one pass of our query over the tree, then a little type inference.
+
+Everything runs on the captures the query returns (C code does the tree walk), so a
+3,000-line file costs a few milliseconds beyond its parse. Byte offsets from tree-sitter are
+converted to ``str`` offsets through :class:`ByteMap` at the very end of each record.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor, QueryError, Tree
+
+from glm_lsp.analysis.langs import LANGS, LangInfo
+from glm_lsp.analysis.offsets import ByteMap, decode, encode
+from glm_lsp.analysis.symbols import FileSymbols, Symbol
+from glm_lsp.analysis.types import Inferer, element_type, normalize_type
+from glm_lsp.syntax.languages import LanguageSpec
+
+log = logging.getLogger(__name__)
+
+MAX_PARSE_BYTES = 4 * 1024 * 1024
+"""Larger texts get word frequencies only: a generated multi-megabyte file has no useful symbols."""
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_BYTE_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+_RECEIVER = re.compile(r"^[\w$.:>-]{1,60}$")
+_BASE_NAME = re.compile(r"[A-Za-z_][\w.:]*")
+_KW_ARG = re.compile(r"\w+\s*=\s*[^,()]+")
+_FUNC_KINDS = frozenset({"function", "method"})
+
+
+@dataclass
+class _Pending:
+    """Inference work left for after all definitions are known."""
+
+    index: int
+    expr: str
+    mode: str  # "value" | "iter" | "ctx"
+
+
+@cache
+def analysis_queries(spec: LanguageSpec) -> tuple[Query, Query | None] | None:
+    """Our query without the per-identifier and per-call patterns, plus a strings/comments query.
+
+    Counting identifiers with a regex over the code between strings and comments is several
+    times cheaper than materialising one capture per identifier.
+    """
+    source = spec.query_source()
+    if not source.strip():
+        return None
+    main = Query(spec.language(), source)
+    raw = source.encode("utf-8")
+    for i in range(main.pattern_count):
+        pattern = raw[main.start_byte_for_pattern(i) : main.end_byte_for_pattern(i)]
+        if b"@ref" in pattern or b"@call" in pattern:
+            main.disable_pattern(i)
+    patterns = []
+    for node_type in (*spec.string_types, *spec.comment_types):
+        if "content" in node_type or "fragment" in node_type:
+            continue  # inside a string node that is already skipped whole
+        try:
+            Query(spec.language(), f"({node_type}) @skip")
+        except QueryError:
+            continue
+        patterns.append(f"({node_type}) @skip")
+    skip = Query(spec.language(), "\n".join(patterns)) if patterns else None
+    return main, skip
+
+
+def word_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for word in _WORD.findall(text):
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
+    language = spec.name if spec else None
+    try:
+        if spec is None or len(text) > MAX_PARSE_BYTES:
+            return FileSymbols(path, language, identifier_counts=word_counts(text))
+        queries = analysis_queries(spec)
+        if queries is None:
+            return FileSymbols(path, language, identifier_counts=word_counts(text))
+        data = encode(text)
+        if tree is None:
+            tree = spec.parser().parse(data)
+        return _Extractor(spec, LANGS.get(spec.name), text, data, path).run(tree, *queries)
+    except Exception:  # a broken file must still give word frequencies
+        log.exception("symbol extraction failed for %s", path)
+        return FileSymbols(path, language, identifier_counts=word_counts(text))
+
+
+def _text(node: Node) -> str:
+    raw = node.text
+    return decode(raw) if raw is not None else ""
+
+
+def _oneline(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Extractor:
+    def __init__(
+        self, spec: LanguageSpec, info: LangInfo | None, text: str, data: bytes, path: str
+    ) -> None:
+        self.spec = spec
+        self.info = info or LangInfo(frozenset(), frozenset(), {})
+        self.text = text
+        self.data = data
+        self.path = path
+        self.bytemap = ByteMap(text, data)
+        self.is_python = spec.name == "python"
+        self.symbols: list[Symbol] = []
+        self.pending: list[_Pending] = []
+        self.params: dict[int, list[tuple[int, str, str | None]]] = {}
+        self.func_params: list[tuple[int, int]] = []  # (symbol index, params node start)
+        self.seen: dict[tuple[str, str | None, int, str], int] = {}
+
+    def run(self, tree: Tree, query: Query, skip: Query | None) -> FileSymbols:
+        accesses: list[tuple[Node, str]] = []
+        imports: dict[str, str] = {}
+        for _pattern, caps in QueryCursor(query).matches(tree.root_node):
+            if "access" in caps:
+                obj, member = caps.get("access.object"), caps.get("access.member")
+                if obj and member:
+                    accesses.append((obj[0], _text(member[0])))
+                continue
+            if "import" in caps:
+                self._import(caps, imports)
+                continue
+            for key, nodes in caps.items():
+                if key.startswith("def."):
+                    self._definition(key[4:], nodes[0], caps)
+                    break
+        self._attach_params()
+        fs = FileSymbols(self.path, self.spec.name, self.symbols, imports=imports)
+        inferer = Inferer(fs)
+        self._infer(inferer)
+        fs.identifier_counts = self._identifier_counts(tree, skip)
+        fs.member_counts = self._member_counts(accesses, inferer)
+        return fs
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def _definition(self, kind: str, node: Node, caps: dict[str, list[Node]]) -> None:
+        names = caps.get("name")
+        if not names:
+            return
+        name = _text(names[-1])
+        if not name or name == "_":
+            return
+        container, scope, local, kind = self._enclosing(node, kind)
+        if "container" in caps:
+            container = _text(caps["container"][0]).rsplit("::", 1)[-1].lstrip("*& ")
+            container = re.sub(r"[\[<].*", "", container).strip() or None
+            if kind == "function":
+                kind = "method"
+        type_text = _text(caps["type"][0]) if "type" in caps else None
+        if type_text and self.is_python:
+            type_text = normalize_type(type_text)
+        elif type_text:
+            type_text = _oneline(type_text)
+        returns = None
+        if "returns" in caps:
+            returns = _oneline(_text(caps["returns"][0]))
+            if self.is_python:
+                returns = normalize_type(returns)
+        signature = None
+        if "params" in caps:
+            signature = _oneline(_text(caps["params"][0]))
+            if returns:
+                signature += f" -> {returns}"
+        bases: tuple[str, ...] = ()
+        if "bases" in caps:
+            raw = _KW_ARG.sub("", _text(caps["bases"][0]))
+            words = _BASE_NAME.findall(raw)
+            keywords = set(self.spec.keywords)
+            bases = tuple(w for w in words if w not in keywords)
+        start = self.bytemap.to_str(names[-1].start_byte)
+        key = (name, container, scope[0], kind if kind not in ("variable", "field") else "var")
+        if key in self.seen:
+            old_index = self.seen[key]
+            old = self.symbols[old_index]
+            if old.type is None and type_text:
+                self.symbols[old_index] = replace(old, type=type_text)
+            return
+        sym = Symbol(
+            name=name,
+            kind=kind,
+            type=type_text,
+            signature=signature,
+            container=container,
+            scope_start=self.bytemap.to_str(scope[0]),
+            scope_end=self.bytemap.to_str(scope[1]),
+            start=start,
+            end=self.bytemap.to_str(node.end_byte),
+            doc=self._doc(node) if kind in ("function", "method", "class", "struct") else None,
+            returns=returns,
+            local=local,
+            bases=bases,
+        )
+        index = len(self.symbols)
+        self.seen[key] = index
+        self.symbols.append(sym)
+        if kind == "parameter" and node.parent is not None:
+            bucket = self.params.setdefault(node.parent.start_byte, [])
+            bucket.append((node.start_byte, name, type_text))
+        if "params" in caps:
+            self.func_params.append((index, caps["params"][0].start_byte))
+        if type_text is None:
+            for mode in ("value", "iter", "ctx"):
+                if mode in caps:
+                    expr = _text(caps[mode][0])
+                    if len(expr) < 400:
+                        self.pending.append(_Pending(index, expr, mode))
+                    break
+
+    def _enclosing(self, node: Node, kind: str) -> tuple[str | None, tuple[int, int], bool, str]:
+        """Container, visibility range (bytes), local flag and adjusted kind for a definition."""
+        info = self.info
+        parent = node.parent
+        local_scope: Node | None = None
+        while parent is not None:
+            ptype = parent.type
+            if ptype in info.class_scopes:
+                name = self._class_name(parent)
+                if local_scope is not None:
+                    if kind == "field":
+                        return name, (parent.start_byte, parent.end_byte), False, kind
+                    break
+                if kind == "function":
+                    kind = "method"
+                elif kind == "variable":
+                    kind = "field"
+                return name, (parent.start_byte, parent.end_byte), False, kind
+            if ptype in info.function_scopes and local_scope is None:
+                local_scope = parent
+                if kind != "field":
+                    break
+            parent = parent.parent
+        if local_scope is not None:
+            if kind == "field":  # self.x outside any class: just a local name
+                kind = "variable"
+            return None, (local_scope.start_byte, local_scope.end_byte), True, kind
+        return None, (0, len(self.data)), False, kind
+
+    def _class_name(self, node: Node) -> str | None:
+        target = node.child_by_field_name("name") or node.child_by_field_name("type")
+        if target is None:
+            return None
+        name = _text(target)
+        return re.sub(r"[\[<].*", "", name, flags=re.S).rsplit("::", 1)[-1].strip() or None
+
+    def _doc(self, node: Node) -> str | None:
+        if self.info.docstrings:
+            body = node.child_by_field_name("body")
+            first = body.named_children[0] if body is not None and body.named_children else None
+            if first is not None and first.type == "expression_statement" and first.named_children:
+                lit = first.named_children[0]
+                if lit.type == "string":
+                    return _first_doc_line(_text(lit).strip("rbuRBU").strip("\"'"))
+            return None
+        prev = node.prev_named_sibling
+        if prev is not None and prev.type in self.spec.comment_types:
+            if node.start_point[0] - prev.end_point[0] <= 1:
+                return _first_doc_line(re.sub(r"^\s*(?:///?|/\*\*?|\*|#)+", "", _text(prev)))
+        return None
+
+    def _attach_params(self) -> None:
+        for index, params_start in self.func_params:
+            found = sorted(self.params.get(params_start, ()))
+            params = tuple((name, typ) for _, name, typ in found)
+            sym = self.symbols[index]
+            if sym.kind == "method" and params and params[0][0] in ("self", "cls"):
+                params = params[1:]
+            if params:
+                self.symbols[index] = replace(sym, params=params)
+
+    # -- imports -------------------------------------------------------------------------
+
+    def _import(self, caps: dict[str, list[Node]], imports: dict[str, str]) -> None:
+        node = caps["import"][0]
+        alias = _text(caps["import.alias"][0]) if "import.alias" in caps else None
+        source = _text(caps["import.from"][0]) if "import.from" in caps else None
+        if source is not None:
+            source = source.strip("\"'`<> ")
+        if "import.wildcard" in caps:
+            imports[f"*{source}"] = source or ""
+            return
+        if "import.module" in caps:
+            module = _text(caps["import.module"][0]).strip("\"'`<> ")
+            if self.is_python:
+                local = alias or module.split(".", 1)[0]
+                target = module if alias else local
+            else:
+                local = alias or re.split(r"[/:.]", module.rstrip("/"))[-1]
+                target = module
+        elif "import.name" in caps:
+            name = _text(caps["import.name"][0])
+            local = alias or name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+            sep = "" if source and source.endswith(".") else "."
+            target = f"{source}{sep}{name}" if source else name
+        else:
+            return
+        if not local:
+            return
+        imports[local] = target
+        start = self.bytemap.to_str(node.start_byte)
+        self.symbols.append(
+            Symbol(local, "module", start=start, scope_end=len(self.text), origin=target)
+        )
+
+    # -- inference -----------------------------------------------------------------------
+
+    def _infer(self, inferer: Inferer) -> None:
+        for job in self.pending:
+            sym = self.symbols[job.index]
+            if sym.type is not None:
+                continue
+            try:
+                inferred = inferer.infer(job.expr, sym.start)
+            except RecursionError:
+                inferred = None
+            if job.mode == "iter":
+                inferred = element_type(inferred)
+            elif job.mode == "ctx" and inferred is None:
+                inferred = None
+            if inferred and inferred != "None":
+                new = replace(sym, type=inferred)
+                self.symbols[job.index] = new
+                inferer.replace(sym, new)
+
+    def _member_counts(
+        self, accesses: list[tuple[Node, str]], inferer: Inferer
+    ) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        cache: dict[tuple[str, int], str | None] = {}
+        literals = self.info.literals
+        typed_names = {s.name for s in self.symbols if s.type or s.kind == "class"}
+        self_names = self.info.self_names
+        for obj, member in accesses:
+            otype = obj.type
+            receiver_type: str | None = literals.get(otype)
+            text = None
+            if receiver_type is None and obj.end_byte - obj.start_byte <= 60:
+                text = _text(obj)
+                head = re.split(r"[.:\->]", text, maxsplit=1)[0]
+                if head in typed_names or head in self_names:
+                    at = self.bytemap.to_str(obj.start_byte)
+                    ckey = (text, self._scope_key(obj))
+                    if ckey not in cache:
+                        cache[ckey] = inferer.infer(text, at)
+                    receiver_type = cache[ckey]
+            if receiver_type:
+                key = (f"type:{_type_key(receiver_type)}", member)
+                counts[key] = counts.get(key, 0) + 1
+            if text is not None and _RECEIVER.match(text):
+                key = (f"name:{text}", member)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def _identifier_counts(self, tree: Tree, skip: Query | None) -> dict[str, int]:
+        """Words of the code outside strings and comments, minus the language's keywords."""
+        ranges: list[tuple[int, int]] = []
+        if skip is not None:
+            for nodes in QueryCursor(skip).captures(tree.root_node).values():
+                ranges.extend((n.start_byte, n.end_byte) for n in nodes)
+        ranges.sort()
+        counts: dict[bytes, int] = {}
+        pos = 0
+        data = self.data
+        for start, end in [*ranges, (len(data), len(data))]:
+            if start > pos:
+                for word in _BYTE_WORD.findall(data, pos, start):
+                    counts[word] = counts.get(word, 0) + 1
+            pos = max(pos, end)
+        keywords = _keyword_set(self.spec)
+        return {w: n for k, n in counts.items() if (w := decode(k)) not in keywords}
+
+    def _scope_key(self, node: Node) -> int:
+        scopes = self.info.function_scopes
+        parent = node.parent
+        while parent is not None:
+            if parent.type in scopes:
+                return parent.start_byte
+            parent = parent.parent
+        return -1
+
+
+@cache
+def _keyword_set(spec: LanguageSpec) -> frozenset[str]:
+    if spec.name == "python":
+        import keyword
+
+        return frozenset(keyword.kwlist) - {"True", "False", "None"}
+    return frozenset(spec.keywords)
+
+
+def _type_key(type_name: str) -> str:
+    """Receiver key type: the head without generic arguments (``list[int]`` → ``list``)."""
+    t = type_name.strip()
+    if "|" in t:
+        parts = [p.strip() for p in t.split("|") if p.strip() not in ("None", "null", "undefined")]
+        t = parts[0] if parts else t
+    t = t.lstrip("&*").strip()
+    t = re.sub(r"^(?:mut\s+|const\s+)", "", t)
+    return re.sub(r"[\[<].*", "", t, flags=re.S).strip() or type_name
+
+
+def _first_doc_line(doc: str) -> str | None:
+    for line in doc.splitlines():
+        stripped = line.strip().strip("*/").strip()
+        if stripped:
+            return stripped
+    return None

@@ -1,0 +1,153 @@
+"""Command line: ``glm-lsp`` serves LSP; subcommands complete, demo, models and doctor.
+
+``glm-lsp`` and ``glm-lsp --stdio`` serve over stdio (VS Code's client appends ``--stdio``);
+``--tcp --host --port`` serve over a socket. ``complete`` runs the same engine in one process so a
+ranking can be inspected without an editor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from glm_lsp import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glm-lsp",
+        description="Language server with code completion from static analysis and a local GLM.",
+    )
+    parser.add_argument("--version", action="version", version=f"glm-lsp {__version__}")
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="serve over stdio (default)")
+    transport.add_argument("--tcp", action="store_true", help="serve over TCP")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument("--log-file", metavar="PATH", help="also write logs to this file")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: protocol too)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    complete = sub.add_parser("complete", help="print ranked completions at a position")
+    complete.add_argument("file", type=Path)
+    complete.add_argument("--line", type=int, required=True, help="0-based line")
+    complete.add_argument(
+        "--character", type=int, required=True, help="0-based column in UTF-16 units (as in LSP)"
+    )
+    complete.add_argument("--workspace", type=Path, help="workspace root to index")
+    complete.add_argument("--max-items", type=int, default=20, help="items to print (default 20)")
+    complete.add_argument("--json", action="store_true", help="machine-readable output")
+    complete.add_argument(
+        "--explain", action="store_true", help="show the cursor context and each item's features"
+    )
+
+    demo = sub.add_parser("demo", help="run the server on the sample workspace and show results")
+    demo.add_argument("--workspace", type=Path, help="workspace to demo (default: the sample)")
+    demo.add_argument("--items", type=int, default=6, help="items shown per position")
+
+    models = sub.add_parser("models", help="list, pull or verify GLM models", add_help=False)
+    models.add_argument("args", nargs=argparse.REMAINDER)
+    doctor = sub.add_parser("doctor", help="check the installation", add_help=False)
+    doctor.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "complete":
+        return run_complete(args)
+    if args.command == "demo":
+        from glm_lsp.demo import run_demo
+
+        return run_demo(workspace=args.workspace, items=args.items, verbose=args.verbose)
+    if args.command in ("models", "doctor"):
+        return _delegate(args.command, list(args.args))
+    return serve(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from glm_lsp.logs import setup_logging
+    from glm_lsp.server import create_server
+
+    handler = setup_logging(args.verbose, args.log_file, lsp=True)
+    server = create_server(handler)
+    if args.tcp:
+        server.start_tcp(args.host, args.port)
+        return 0
+    stdin, stdout = _protocol_streams()
+    server.start_io(stdin, stdout)
+    return 0
+
+
+def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
+    """stdin/stdout for the protocol, with everything else that writes to fd 1 sent to stderr.
+
+    A stray ``print`` in a library or a C extension writing to stdout (llama.cpp logs there)
+    would corrupt the message stream, so the protocol gets a private duplicate of fd 1 and fd 1
+    itself is pointed at stderr.
+    """
+    try:
+        sys.stdout.flush()
+        proto_fd = os.dup(sys.stdout.fileno())
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        out: BinaryIO = os.fdopen(proto_fd, "wb")
+    except (OSError, ValueError, AttributeError):  # no real fds (embedded, tests)
+        return sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr
+    return sys.stdin.buffer, out
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    from glm_lsp.completion.explain import format_explain, result_to_json
+    from glm_lsp.logs import setup_logging
+    from glm_lsp.oneshot import complete_file
+
+    setup_logging(args.verbose, None, lsp=False)
+    if args.line < 0 or args.character < 0:
+        print("glm-lsp complete: --line and --character must be >= 0", file=sys.stderr)
+        return 2
+    try:
+        result = complete_file(
+            args.file, args.line, args.character, workspace=args.workspace, max_items=100
+        )
+    except OSError as exc:
+        print(f"glm-lsp complete: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        data = result_to_json(result)
+        data["items"] = data["items"][: args.max_items]
+        print(json.dumps(data, indent=2, default=str))
+    elif args.explain:
+        print(format_explain(result, limit=args.max_items))
+    else:
+        for item in result.items[: args.max_items]:
+            cand = item.candidate
+            typ = f": {cand.type}" if cand.type else ""
+            print(f"{cand.name}\t{cand.kind}{typ}\t{cand.source}")
+    return 0
+
+
+def _delegate(command: str, argv: list[str]) -> int:
+    """``models``/``doctor`` live with the model code; they may be absent in a minimal build."""
+    module = "glm_lsp.model.catalog" if command == "models" else "glm_lsp.model.doctor"
+    try:
+        mod = __import__(module, fromlist=["main"])
+    except ImportError as exc:
+        print(f"glm-lsp {command}: not available in this installation ({exc})", file=sys.stderr)
+        return 2
+    entry: Callable[[list[str]], int] | None = getattr(mod, "main", None)
+    if entry is None:
+        print(f"glm-lsp {command}: {module} has no main()", file=sys.stderr)
+        return 2
+    return int(entry(argv) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

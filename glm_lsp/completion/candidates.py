@@ -1,0 +1,325 @@
+"""Static completion candidates for one cursor position.
+
+Two situations, one answer each:
+
+- **after a receiver** (``x.``, ``p->``, ``ns::``) the members of the receiver: the members of its
+  inferred type (workspace classes, then the builtin types of the language), the names of a module
+  (``os.`` → what ``os`` defines), the enclosing class for ``self.``/``this.``; when the type is
+  unknown, the members seen used on that receiver name elsewhere, and the members of any class that
+  has those members (duck typing).
+- **elsewhere** the names in scope, nearest first: locals and parameters, enclosing scopes, module
+  level and imports, builtins, keywords; keyword-argument names inside a call; then the words of the
+  document (the only source for languages without a grammar).
+
+Inside strings and comments there are no candidates. Every source runs wrapped: a failure in one
+(a half-written file, a bug, a missing module) is logged and contributes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from glm_lsp.analysis.symbols import FileSymbols, Symbol
+from glm_lsp.completion import lookups as sources
+from glm_lsp.completion.matching import match_quality
+from glm_lsp.syntax.context import CursorContext
+
+if TYPE_CHECKING:
+    from glm_lsp.analysis.index import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+SOURCE_PRIORITY = {
+    "local": 0,
+    "parameter": 0,
+    "keyword-argument": 0,
+    "member": 1,
+    "enclosing": 2,
+    "module": 3,
+    "import": 3,
+    "builtin": 4,
+    "keyword": 5,
+    "workspace": 6,
+    "model": 7,
+    "word": 8,
+}
+"""When one name comes from several sources, the nearest one describes it."""
+
+_IMPLICIT_THIS = {"java", "cpp", "c_sharp", "kotlin"}
+"""Languages whose methods see the fields of their class without ``this.``."""
+_SELF_NAMES = {"self", "this", "cls", "Self"}
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_WORD_WINDOW = 4000
+
+
+@dataclass
+class Candidate:
+    name: str
+    kind: str
+    source: str
+    symbol: Symbol | None = None
+    type: str | None = None
+    detail: str | None = None
+    scope_distance: int = 0
+    insert_text: str | None = None
+    model_score: float | None = None
+
+
+@dataclass
+class CandidateSet:
+    """Candidates plus what was learnt about the receiver (the ranking and history need it)."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    receiver_type: str | None = None
+    receiver_keys: tuple[str, ...] = ()
+    """Keys of ``member_counts`` that describe the receiver: ``type:list``, ``name:self.config``."""
+    member_counts: dict[str, int] = field(default_factory=dict)
+    """Uses of each member after this receiver (file + workspace), for the frequency feature."""
+    expected_type: str | None = None
+    """The type the cursor wants, resolved through the analysis (``ctx.expected`` may only
+    name a peer expression or a called function)."""
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, cand: Candidate) -> None:
+        self.candidates.append(cand)
+
+
+def collect(
+    ctx: CursorContext,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    path: str | None = None,
+) -> CandidateSet:
+    """All static candidates for ``ctx``, de-duplicated by name (nearest source wins)."""
+    out = CandidateSet()
+    if ctx.in_string or ctx.in_comment:
+        return out
+    language = file.language or (ctx.language.name if ctx.language else None)
+    if ctx.receiver is not None:
+        _run(out, "members", lambda: _members(ctx, file, index, language, path, out))
+    else:
+        lang = language or ""
+        _run(out, "expected", lambda: _expected(ctx, file, index, lang, out))
+        _run(out, "keyword-arguments", lambda: _keyword_arguments(ctx, file, index, language, out))
+        if ctx.language is not None:
+            _run(out, "scope", lambda: _scope_names(ctx, file, language, out))
+            _run(out, "builtins", lambda: _builtins(language, out))
+            _run(out, "keywords", lambda: _keywords(ctx, out))
+        _run(out, "words", lambda: _words(ctx, file, out))
+    out.candidates = dedupe(out.candidates)
+    return out
+
+
+def _expected(
+    ctx: CursorContext,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    lang: str,
+    out: CandidateSet,
+) -> None:
+    out.expected_type = sources.expected_type(ctx, file, index, lang)
+
+
+def dedupe(cands: Iterable[Candidate]) -> list[Candidate]:
+    """One candidate per name: the nearest source, completed with the others' type and detail."""
+    best: dict[str, Candidate] = {}
+    for cand in cands:
+        if not cand.name:
+            continue
+        key = cand.insert_text or cand.name
+        old = best.get(key)
+        if old is None:
+            best[key] = cand
+            continue
+        keep, other = (old, cand) if _priority(old) <= _priority(cand) else (cand, old)
+        keep.type = keep.type or other.type
+        keep.detail = keep.detail or other.detail
+        keep.symbol = keep.symbol or other.symbol
+        if other.model_score is not None:
+            keep.model_score = max(keep.model_score or 0.0, other.model_score)
+        best[key] = keep
+    return list(best.values())
+
+
+def _priority(cand: Candidate) -> tuple[int, int]:
+    return SOURCE_PRIORITY.get(cand.source, 9), cand.scope_distance
+
+
+def _run(out: CandidateSet, name: str, source: Callable[[], object]) -> None:
+    try:
+        source()
+    except Exception as exc:  # one broken source must not empty the dropdown
+        log.warning("completion source %s failed: %s", name, exc, exc_info=True)
+        out.failures.append(f"{name}: {exc}")
+
+
+def from_symbol(sym: Symbol, source: str, distance: int = 0) -> Candidate:
+    detail = sym.signature or sym.type
+    if sym.kind in ("function", "method") and sym.signature:
+        detail = sym.signature
+    return Candidate(
+        name=sym.name,
+        kind=sym.kind,
+        source=source,
+        symbol=sym,
+        type=sym.returns if sym.kind in ("function", "method") else sym.type,
+        detail=detail,
+        scope_distance=distance,
+    )
+
+
+# --- after a receiver -------------------------------------------------------------------------
+
+
+def _members(
+    ctx: CursorContext,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    language: str | None,
+    path: str | None,
+    out: CandidateSet,
+) -> None:
+    receiver = (ctx.receiver or "").strip()
+    if not receiver:
+        return
+    lang = language or ""
+    keys: list[str] = []
+    found = False
+    # A module: `os.` / `os.path.` / an alias from `import numpy as np`.
+    module = sources.module_members(receiver, file, index, lang, path)
+    if module is not None:
+        found = True
+        for sym in module:
+            out.add(from_symbol(sym, "member"))
+    rtype: str | None = None
+    if not found:
+        rtype = sources.receiver_type(ctx, receiver, file, index)
+    out.receiver_type = rtype
+    if rtype:
+        base = sources.base_type(rtype)
+        keys.append(f"type:{base}")
+        syms = sources.type_members(base, file, index, lang)
+        found = found or bool(syms)
+        for sym in syms:
+            out.add(from_symbol(sym, "member"))
+    keys.append(f"name:{receiver}")
+    out.receiver_keys = tuple(keys)
+    used = sources.used_members(keys, file, index, ctx.text)
+    out.member_counts = used
+    for name in used:
+        out.add(Candidate(name, "field", "member", detail=f"used on {receiver}", scope_distance=1))
+    if not found and used:
+        # Duck typing: classes that define what this receiver is used for.
+        for sym in sources.classes_with_members(set(used), file, lang):
+            out.add(from_symbol(sym, "member", distance=2))
+
+
+# --- names in scope -----------------------------------------------------------------------------
+
+
+def _scope_names(
+    ctx: CursorContext, file: FileSymbols, language: str | None, out: CandidateSet
+) -> None:
+    offset = ctx.offset
+    classes = [s for s in ctx.scopes if s.kind in ("class", "impl")]
+    implicit_this = language in _IMPLICIT_THIS and classes
+    for sym in file.symbols:
+        if sym.container is not None and sym.kind not in ("parameter", "variable"):
+            if implicit_this and sym.container == classes[0].name:
+                out.add(from_symbol(sym, "enclosing", distance=1))
+            continue
+        if not _visible(sym, offset):
+            continue
+        distance, is_module = _scope_distance(ctx, sym)
+        if sym.name in file.imports or sym.kind == "module" or sym.origin:
+            source = "import"
+        elif is_module:
+            source = "module"
+        elif distance == 0:
+            source = "parameter" if sym.kind == "parameter" else "local"
+        else:
+            source = "enclosing"
+        out.add(from_symbol(sym, source, distance))
+    for local, target in file.imports.items():
+        out.add(Candidate(local, "module", "import", detail=target, scope_distance=len(ctx.scopes)))
+
+
+def _visible(sym: Symbol, offset: int) -> bool:
+    if sym.scope_end <= 0 and sym.scope_start <= 0:
+        return True
+    return sym.scope_start <= offset <= sym.scope_end
+
+
+def _scope_distance(ctx: CursorContext, sym: Symbol) -> tuple[int, bool]:
+    """How many enclosing scopes lie between the cursor and the symbol's scope."""
+    scopes = [s for s in ctx.scopes if s.kind != "block"] or list(ctx.scopes)
+    if not scopes:
+        return 0, sym.scope_start <= 0
+    if sym.scope_end <= 0 and sym.scope_start <= 0:
+        return len(scopes) - 1, True
+    for i, scope in enumerate(scopes):
+        # The innermost cursor scope that the symbol's scope covers is where it lives.
+        if sym.scope_start <= scope.start + 2 and scope.end <= sym.scope_end + 2:
+            return i, scope.kind == "module" or i == len(scopes) - 1
+    return len(scopes) - 1, True
+
+
+def _builtins(language: str | None, out: CandidateSet) -> None:
+    for sym in sources.builtin_names(language):
+        out.add(from_symbol(sym, "builtin", distance=9))
+
+
+def _keywords(ctx: CursorContext, out: CandidateSet) -> None:
+    spec = ctx.language
+    if spec is None:
+        return
+    for word in spec.keywords:
+        out.add(Candidate(word, "keyword", "keyword", scope_distance=9))
+
+
+def _keyword_arguments(
+    ctx: CursorContext,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    language: str | None,
+    out: CandidateSet,
+) -> None:
+    """``name=`` for the parameters of the called function not given yet (Python only)."""
+    expected = ctx.expected
+    if language != "python" or expected is None or expected.source != "argument":
+        return
+    names = list(expected.keyword_names)
+    if not names and expected.callee:
+        sym = sources.callee_symbol(ctx, expected.callee, file, index, language)
+        names = [n for n, _ in sources.call_params(sym)] if sym is not None else []
+    written = set(re.findall(r"(\w+)\s*=(?!=)", _call_text(ctx)))
+    for name in names:
+        if name in written or name.startswith("*") or not name.isidentifier():
+            continue
+        out.add(Candidate(name + "=", "parameter", "keyword-argument", insert_text=name + "="))
+
+
+def _call_text(ctx: CursorContext) -> str:
+    """Text of the current argument list (to skip keywords already given)."""
+    start = ctx.text.rfind("(", max(0, ctx.offset - 2000), ctx.offset)
+    return ctx.text[start : ctx.offset] if start >= 0 else ""
+
+
+def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet) -> None:
+    """Identifiers of the document: a safety net for names the analysis missed or just typed."""
+    current = ctx.text[ctx.replace_start : ctx.word_end]
+    counts = file.identifier_counts
+    lo = max(0, ctx.offset - _WORD_WINDOW)
+    near = {m.group() for m in _WORD.finditer(ctx.text, lo, ctx.offset + _WORD_WINDOW)}
+    keywords = set(ctx.language.keywords) if ctx.language else set()
+    prefix = ctx.prefix
+    for word in [*counts, *sorted(near - counts.keys())]:
+        if (word == current and counts.get(word, 1) <= 1) or word in keywords or word[0].isdigit():
+            continue
+        if prefix and match_quality(prefix, word) is None:
+            continue  # the document has thousands of words: drop non-matches before ranking
+        out.add(Candidate(word, "text", "word", scope_distance=10))

@@ -1,0 +1,307 @@
+"""One completion request: cursor context → candidates (+ model) → ranked items.
+
+The request path must stay cheap (a dropdown within a few milliseconds on a 3,000-line file),
+so the per-document symbol extraction is cached by ``(uri, version)``. While the user types, every
+keystroke is a new version: the request then uses the previous version's symbols (offsets a few
+characters off, which no feature notices) and the extraction for the new text runs on a background
+thread. Only the first request for a document extracts synchronously. Names typed since the last
+extraction still appear, through the words scanned live around the cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from glm_lsp.analysis.symbols import FileSymbols
+from glm_lsp.completion import candidates as cands
+from glm_lsp.completion.history import AcceptHistory
+from glm_lsp.completion.ranking import RankedItem, RankingInputs, rank
+from glm_lsp.syntax.context import CursorContext
+from glm_lsp.syntax.languages import LanguageSpec
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+    from glm_lsp.analysis.index import WorkspaceIndex
+    from glm_lsp.syntax.parse import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_MAX_EDITS = 16
+_MAX_DOCS = 64
+
+
+@dataclass
+class CompletionResult:
+    context: CursorContext
+    items: list[RankedItem]
+    is_incomplete: bool
+    context_keys: tuple[str, ...] = ()
+    """Accept-history contexts of this request (see history.py), echoed back on accept."""
+    receiver_type: str | None = None
+    expected_type: str | None = None
+    elapsed_ms: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Cached:
+    version: int
+    symbols: FileSymbols
+
+
+class CompletionEngine:
+    """Static completion for open documents; thread-safe, never raises from ``complete``."""
+
+    def __init__(
+        self,
+        index: WorkspaceIndex,
+        history: AcceptHistory | None = None,
+        background: bool = True,
+    ) -> None:
+        self.index = index
+        self.history = history if history is not None else AcceptHistory()
+        self._background = background
+        self._lock = threading.Lock()
+        self._symbols: dict[str, _Cached] = {}
+        self._pending: set[str] = set()
+        self._edits: dict[str, deque[int]] = {}
+        self._executor: ThreadPoolExecutor | None = None
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def complete(
+        self,
+        doc: ParsedDocument,
+        offset: int,
+        max_items: int = 100,
+        model_candidates: Sequence[cands.Candidate] = (),
+    ) -> CompletionResult:
+        start = time.perf_counter()
+        ctx = _build_context(doc.spec, doc.text, offset, doc.tree)
+        try:
+            result = self._complete(doc, ctx, max_items, model_candidates)
+        except Exception as exc:  # a request always gets a well-formed answer
+            log.exception("completion failed")
+            result = CompletionResult(ctx, [], False, failures=[str(exc)])
+        result.elapsed_ms = (time.perf_counter() - start) * 1000.0
+        return result
+
+    def accept(self, payload: dict[str, Any]) -> None:
+        """Record an accepted item: ``{"name": str, "contexts": [context keys]}``."""
+        name = payload.get("name") or payload.get("label")
+        keys = payload.get("contexts") or payload.get("context_keys") or []
+        if isinstance(keys, str):
+            keys = [keys]
+        if not isinstance(name, str) or not isinstance(keys, list):
+            log.warning("ignoring malformed accept payload: %r", payload)
+            return
+        for key in keys:
+            if isinstance(key, str):
+                self.history.record(key, name)
+
+    def note_edit(self, uri: str, offset: int) -> None:
+        with self._lock:
+            edits = self._edits.setdefault(uri, deque(maxlen=_MAX_EDITS))
+            if edits and abs(edits[0] - offset) < 8:
+                edits[0] = offset  # typing along: one edit site, not sixteen
+            else:
+                edits.appendleft(offset)
+
+    def forget(self, uri: str) -> None:
+        """Drop what is cached for a closed document."""
+        with self._lock:
+            self._symbols.pop(uri, None)
+            self._edits.pop(uri, None)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # --- request path ---------------------------------------------------------------------------
+
+    def _complete(
+        self,
+        doc: ParsedDocument,
+        ctx: CursorContext,
+        max_items: int,
+        model_candidates: Sequence[cands.Candidate],
+    ) -> CompletionResult:
+        if ctx.in_string or ctx.in_comment:
+            return CompletionResult(ctx, [], False)
+        file = self.symbols_for(doc)
+        found = cands.collect(ctx, file, self.index, doc.path)
+        merged = cands.dedupe([*found.candidates, *model_candidates])
+        keys = context_keys(ctx, found.receiver_keys, found.expected_type)
+        inputs = RankingInputs(
+            file_counts=file.identifier_counts,
+            workspace_count=self._workspace_count,
+            member_counts=found.member_counts,
+            history=self._history_boosts(keys),
+            recent_edits=tuple(self._edits.get(doc.uri, ())),
+            expected_type=found.expected_type,
+        )
+        ranked = rank(merged, ctx, inputs)
+        return CompletionResult(
+            context=ctx,
+            items=ranked[:max_items],
+            is_incomplete=len(ranked) > max_items,
+            context_keys=keys,
+            receiver_type=found.receiver_type,
+            expected_type=found.expected_type,
+            failures=found.failures,
+        )
+
+    def _workspace_count(self, name: str) -> int:
+        try:
+            return self.index.identifier_count(name)
+        except Exception:
+            return 0
+
+    def _history_boosts(self, keys: Sequence[str]) -> dict[str, float]:
+        boosts: dict[str, float] = {}
+        for key in keys:
+            for name, boost in self.history.boosts(key).items():
+                boosts[name] = max(boosts.get(name, 0.0), boost)
+        return boosts
+
+    # --- per-document symbols -------------------------------------------------------------------
+
+    def symbols_for(self, doc: ParsedDocument) -> FileSymbols:
+        """Symbols of ``doc``: cached for its version, else the previous version's (refreshing)."""
+        with self._lock:
+            cached = self._symbols.get(doc.uri)
+        if cached is not None and cached.version == doc.version:
+            return cached.symbols
+        if cached is not None and self._background:
+            self._refresh_later(doc)
+            return cached.symbols
+        symbols = _extract(doc.spec, doc.text, doc.tree, doc.path or doc.uri)
+        self._store(doc.uri, doc.version, symbols)
+        return symbols
+
+    def _store(self, uri: str, version: int, symbols: FileSymbols) -> None:
+        with self._lock:
+            old = self._symbols.get(uri)
+            if old is not None and old.version > version:
+                return
+            self._symbols[uri] = _Cached(version, symbols)
+            while len(self._symbols) > _MAX_DOCS:
+                self._symbols.pop(next(iter(self._symbols)))
+
+    def _refresh_later(self, doc: ParsedDocument) -> None:
+        with self._lock:
+            if doc.uri in self._pending:
+                return
+            self._pending.add(doc.uri)
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="glm-lsp-symbols")
+        # The document's tree is edited in place by the next keystroke: extract from a copy.
+        tree = doc.tree.copy() if doc.tree is not None else None
+        spec, text, version, uri, path = doc.spec, doc.text, doc.version, doc.uri, doc.path
+
+        def job() -> None:
+            try:
+                self._store(uri, version, _extract(spec, text, tree, path or uri))
+            except Exception:
+                log.exception("background symbol extraction failed for %s", uri)
+            finally:
+                with self._lock:
+                    self._pending.discard(uri)
+
+        self._executor.submit(job)
+
+
+def context_keys(
+    ctx: CursorContext, receiver_keys: Sequence[str], expected_type: str | None = None
+) -> tuple[str, ...]:
+    """Where an accept counts (history.py): receiver, expected type, else language + scope."""
+    if ctx.receiver is not None:
+        return tuple(f"member:{key}" for key in receiver_keys)
+    keys: list[str] = []
+    if expected_type:
+        keys.append(f"expected:{expected_type}")
+    language = ctx.language.name if ctx.language is not None else "text"
+    scope = ctx.scopes[0].kind if ctx.scopes else "module"
+    keys.append(f"scope:{language}:{scope}")
+    return tuple(keys)
+
+
+def accept_payload(result: CompletionResult, item: RankedItem) -> dict[str, Any]:
+    """Argument of the ``glm-lsp.accepted`` command attached to ``item``."""
+    return {
+        "name": item.candidate.name,
+        "source": item.candidate.source,
+        "contexts": list(result.context_keys),
+    }
+
+
+def _build_context(
+    spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None
+) -> CursorContext:
+    try:
+        from glm_lsp.syntax.context import build_context
+    except ImportError:
+        return _fallback_context(spec, text, offset)
+    try:
+        return build_context(spec, text, offset, tree)
+    except Exception:  # the contract says it never raises; be sure
+        log.exception("build_context failed")
+        return _fallback_context(spec, text, offset)
+
+
+def _fallback_context(spec: LanguageSpec | None, text: str, offset: int) -> CursorContext:
+    """Text-only context (used while ``build_context`` is unavailable)."""
+    offset = max(0, min(offset, len(text)))
+    i = offset
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$"):
+        i -= 1
+    j = offset
+    while j < len(text) and (text[j].isalnum() or text[j] in "_$"):
+        j += 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    receiver, operator = None, None
+    for op in spec.member_operators if spec else (".",):
+        if text[max(0, i - len(op)) : i] == op:
+            k = i - len(op)
+            m = re.search(r"[\w.]+$", text[line_start:k])
+            if m:
+                receiver, operator = m.group(), op
+            break
+    return CursorContext(
+        language=spec,
+        text=text,
+        offset=offset,
+        prefix=text[i:offset],
+        word_end=j,
+        line_prefix=text[line_start:offset],
+        line_suffix=text[offset : line_end if line_end >= 0 else len(text)],
+        receiver=receiver,
+        member_operator=operator,
+    )
+
+
+def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
+    try:
+        from glm_lsp.analysis.symbols import extract_symbols
+    except ImportError:
+        extract_symbols = None
+    if extract_symbols is not None:
+        try:
+            return extract_symbols(spec, text, tree, path)
+        except Exception:
+            log.exception("symbol extraction failed for %s", path)
+    counts: dict[str, int] = {}
+    for m in _WORD.finditer(text):
+        counts[m.group()] = counts.get(m.group(), 0) + 1
+    return FileSymbols(path=path, language=spec.name if spec else None, identifier_counts=counts)

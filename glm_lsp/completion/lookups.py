@@ -1,0 +1,221 @@
+"""The questions the candidate sources ask the analysis layer, in one place.
+
+Each answer combines the current document's own symbols (newer than the index while the user
+types) with the workspace index, and degrades to a smaller answer when a piece of the analysis
+is missing or fails, so that ``candidates.py`` reads as a list of sources.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from glm_lsp.analysis import builtins as _builtins
+from glm_lsp.analysis import types as _types
+from glm_lsp.analysis.symbols import FileSymbols, Symbol
+from glm_lsp.analysis.types import infer_type
+from glm_lsp.syntax.context import CursorContext
+
+if TYPE_CHECKING:
+    from glm_lsp.analysis.index import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+_GENERIC = re.compile(r"^[\s&*]*(?:const\s+|mut\s+|struct\s+)*([\w.:$]+)")
+_MEMBER_KINDS = {"method", "field", "property", "function", "constant", "variable", "enum"}
+
+
+def base_type(type_name: str) -> str:
+    """``list[str]`` → ``list``, ``&mut Vec<T>`` → ``Vec``, ``Optional[Foo]`` → ``Foo``."""
+    t = type_name.strip()
+    for wrapper in ("Optional[", "typing.Optional[", "Final[", "ClassVar["):
+        if t.startswith(wrapper) and t.endswith("]"):
+            t = t[len(wrapper) : -1]
+    if "|" in t:
+        parts = [p.strip() for p in t.split("|") if p.strip() not in ("None", "")]
+        t = parts[0] if parts else t
+    m = _GENERIC.match(t)
+    return m.group(1) if m else t
+
+
+def receiver_type(
+    ctx: CursorContext, receiver: str, file: FileSymbols, index: WorkspaceIndex | None
+) -> str | None:
+    """Type of the receiver expression; the enclosing class for ``self``/``this``."""
+    if receiver in ("self", "this", "cls", "Self"):
+        for scope in ctx.scopes:
+            if scope.kind in ("class", "impl") and scope.name:
+                return scope.name
+    return infer_type(receiver, ctx.offset, file, index)
+
+
+def type_members(
+    type_name: str, file: FileSymbols, index: WorkspaceIndex | None, language: str
+) -> list[Symbol]:
+    """Members of a type: this document's class, the workspace's, then the language builtins."""
+    short = type_name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+    found = [s for s in file.symbols if s.container == short and s.kind in _MEMBER_KINDS]
+    if index is not None:
+        found.extend(index.members_of(type_name, language))
+        if short != type_name:
+            found.extend(index.members_of(short, language))
+    found.extend(builtin_members(language, short))
+    return found
+
+
+def builtin_members(language: str, type_name: str) -> list[Symbol]:
+    return _builtins.builtin_members(language, type_name) if language else []
+
+
+def builtin_names(language: str | None) -> list[Symbol]:
+    return _builtins.builtin_names(language) if language else []
+
+
+def module_members(
+    receiver: str,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    language: str,
+    path: str | None,
+) -> list[Symbol] | None:
+    """Top-level names of the module the receiver names; None when it is not a module."""
+    if index is None:
+        return None
+    head, _, rest = receiver.partition(".")
+    target = file.imports.get(head)
+    if target is None:
+        if not any(s.name == head and s.kind == "module" for s in file.symbols):
+            return None
+        target = head
+    dotted = f"{target}.{rest}" if rest else target
+    mod = index.module_symbols(dotted, language, path)
+    if mod is None:
+        return None
+    return [s for s in mod.symbols if s.container is None and s.kind != "parameter"] + [
+        Symbol(name, "module", origin=origin) for name, origin in mod.imports.items()
+    ]
+
+
+def used_members(
+    keys: list[str], file: FileSymbols, index: WorkspaceIndex | None, text: str = ""
+) -> dict[str, int]:
+    """Members seen after these receiver keys, in this file and in the workspace.
+
+    When the file's tables have nothing for the receiver's name (no analysis for this language,
+    or symbols older than the text), the text itself is scanned for ``receiver.member``.
+    """
+    counts: dict[str, int] = {}
+    wanted = set(keys)
+    for (key, member), n in file.member_counts.items():
+        if key in wanted:
+            counts[member] = counts.get(member, 0) + n
+    names = [k[5:] for k in keys if k.startswith("name:")]
+    if not counts and text and names:
+        counts = scan_members(text, names[0])
+    if index is not None:
+        for key in keys:
+            for member, n in index.member_counts(key).items():
+                counts[member] = max(counts.get(member, 0), n)
+    return counts
+
+
+def scan_members(text: str, receiver: str) -> dict[str, int]:
+    """``receiver.member`` / ``->`` / ``::`` occurrences in ``text`` by member name."""
+    pattern = re.compile(rf"(?<![\w.$]){re.escape(receiver)}\s*(?:\.|->|::)\s*([A-Za-z_$][\w$]*)")
+    counts: dict[str, int] = {}
+    for m in pattern.finditer(text):
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+def classes_with_members(used: set[str], file: FileSymbols, language: str) -> list[Symbol]:
+    """Members of the classes of this document that define at least two of the used members."""
+    by_class: dict[str, list[Symbol]] = {}
+    for sym in file.symbols:
+        if sym.container is not None and sym.kind in _MEMBER_KINDS:
+            by_class.setdefault(sym.container, []).append(sym)
+    out: list[Symbol] = []
+    need = min(2, len(used))
+    for members in by_class.values():
+        if len({m.name for m in members} & used) >= need:
+            out.extend(members)
+    return out
+
+
+def callee_symbol(
+    ctx: CursorContext, callee: str, file: FileSymbols, index: WorkspaceIndex | None, language: str
+) -> Symbol | None:
+    """The function (or the class, through its constructor) being called at the cursor."""
+    owner, _, short = callee.strip().rpartition(".")
+    syms: list[Symbol] = []
+    if owner:
+        module = module_members(owner, file, index, language, None)
+        if module is not None:
+            syms = [s for s in module if s.name == short]
+        else:
+            rtype = receiver_type(ctx, owner, file, index)
+            if rtype:
+                syms = [
+                    s
+                    for s in type_members(base_type(rtype), file, index, language)
+                    if s.name == short
+                ]
+    else:
+        syms = [s for s in file.symbols if s.name == short and s.container is None]
+        if not syms and index is not None:
+            syms = index.lookup(short, language)
+    for sym in syms:
+        if sym.kind in ("class", "struct"):
+            init = [
+                m
+                for m in type_members(sym.name, file, index, language)
+                if m.name in ("__init__", "constructor") and m.params
+            ]
+            if init:
+                return init[0]
+        if sym.params:
+            return sym
+    return syms[0] if syms else None
+
+
+def call_params(sym: Symbol) -> list[tuple[str, str | None]]:
+    """Parameters a caller passes (without ``self``/``cls``)."""
+    params = list(sym.params)
+    if params and params[0][0] in ("self", "cls", "this"):
+        params = params[1:]
+    return params
+
+
+def expected_type(
+    ctx: CursorContext, file: FileSymbols, index: WorkspaceIndex | None, language: str
+) -> str | None:
+    """The type the cursor wants: declared, else from the compared/assigned peer, else from the
+    parameter of the called function that the cursor fills."""
+    exp = ctx.expected
+    if exp is None:
+        return None
+    if exp.type:
+        return exp.type
+    peer = getattr(exp, "peer", None)
+    if peer:
+        return receiver_type(ctx, peer, file, index)
+    if exp.callee:
+        sym = callee_symbol(ctx, exp.callee, file, index, language)
+        if sym is None:
+            return None
+        params = call_params(sym)
+        keyword = getattr(exp, "keyword", None)
+        if keyword:
+            return next((t for n, t in params if n == keyword), None)
+        if exp.argument_index is not None and 0 <= exp.argument_index < len(params):
+            name, ptype = params[exp.argument_index]
+            return None if name.startswith("*") else ptype
+    return None
+
+
+def type_fits(candidate: str | None, expected: str | None) -> float:
+    """``analysis.types.type_fits`` ([0, 1], 0.5 unknown) mapped to [-1, 1] with 0 unknown."""
+    if not candidate or not expected:
+        return 0.0
+    return 2.0 * (_types.type_fits(candidate, expected) - 0.5)

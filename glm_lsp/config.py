@@ -1,0 +1,409 @@
+"""Typed settings, parsed from the client's camelCase JSON (section ``glmLsp``).
+
+The field declarations below are the single source of truth: each ``field(metadata=doc(...))``
+carries the default, description and allowed values, and :data:`SCHEMA` is derived from them.
+The VS Code manifest, the Neovim docs and the README table are checked against :data:`SCHEMA`, so a
+setting cannot exist in one place and be missing in another.
+
+Parsing never fails: a value of the wrong type or out of range falls back to its default and
+yields one human-readable error, so a typo in ``settings.json`` costs that one setting, not the
+server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+MODEL_ENV = "GLM_LSP_MODEL"
+"""Environment variable that supplies ``model.path`` when the settings leave it unset."""
+
+Backend = Literal["llama", "remote", "none"]
+InlineMode = Literal["auto", "line", "block"]
+GpuLayers = Literal["auto"] | int
+
+_META = "glm_lsp_setting"
+_UNKNOWN = "unknown setting (ignored)"
+
+
+@dataclass(frozen=True)
+class SettingEntry:
+    """One row of :data:`SCHEMA`: everything an editor manifest or a docs table needs."""
+
+    path: str
+    """JSON path below the ``glmLsp`` section, camelCase, e.g. ``"model.gpuLayers"``."""
+    type: tuple[str, ...]
+    """JSON-schema type names accepted (``"string"``, ``"integer"``, ``"boolean"``, ``"array"``,
+    ``"null"``)."""
+    default: Any
+    description: str
+    enum: tuple[Any, ...] | None = None
+    """Allowed values when the setting is a closed set (for ``gpuLayers``: the string values)."""
+    minimum: int | None = None
+
+    def json_schema(self) -> dict[str, Any]:
+        """This entry as a JSON-schema property (the shape of VS Code ``contributes``)."""
+        out: dict[str, Any] = {
+            "type": self.type[0] if len(self.type) == 1 else list(self.type),
+            "default": self.default,
+            "description": self.description,
+        }
+        if self.enum is not None and "integer" in self.type:
+            # A closed set of strings *or* a number (gpuLayers): a JSON-schema "enum" would
+            # reject the numbers, so describe the two alternatives.
+            del out["type"]
+            out["anyOf"] = [
+                {"type": "string", "enum": list(self.enum)},
+                {"type": "integer", **({} if self.minimum is None else {"minimum": self.minimum})},
+            ]
+            return out
+        if self.enum is not None:
+            out["enum"] = list(self.enum)
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if "array" in self.type:
+            out["items"] = {"type": "string"}
+        return out
+
+
+@dataclass(frozen=True)
+class _Meta:
+    type: tuple[str, ...]
+    description: str
+    enum: tuple[Any, ...] | None = None
+    minimum: int | None = None
+
+
+def doc(
+    description: str,
+    *,
+    type: tuple[str, ...],
+    enum: tuple[Any, ...] | None = None,
+    minimum: int | None = None,
+) -> dict[str, _Meta]:
+    """Field metadata carrying a setting's schema facts (``field(metadata=doc(...))``)."""
+    return {_META: _Meta(type, description, enum, minimum)}
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    path: str | None = field(
+        default=None,
+        metadata=doc(
+            "Path to a GGUF model file. When unset, the GLM_LSP_MODEL environment variable is "
+            "used, then `model.name`.",
+            type=("string", "null"),
+        ),
+    )
+    name: str | None = field(
+        default=None,
+        metadata=doc(
+            "Name of a model from the catalog (`glm-lsp models list`), used when `model.path` "
+            "is unset.",
+            type=("string", "null"),
+        ),
+    )
+    backend: Backend = field(
+        default="llama",
+        metadata=doc(
+            "Where suggestions come from: `llama` runs the model in-process, `remote` calls an "
+            "OpenAI-compatible completions server at `model.remoteUrl`, `none` turns the model "
+            "off.",
+            type=("string",),
+            enum=("llama", "remote", "none"),
+        ),
+    )
+    gpu_layers: GpuLayers = field(
+        default="auto",
+        metadata=doc(
+            "Layers to offload to the GPU: `auto` (all when llama.cpp was built with GPU "
+            "support, else 0), or a number (-1 = all, 0 = CPU only).",
+            type=("string", "integer"),
+            enum=("auto",),
+            minimum=-1,
+        ),
+    )
+    context_size: int = field(
+        default=4096,
+        metadata=doc("Model context window in tokens.", type=("integer",), minimum=256),
+    )
+    threads: int = field(
+        default=0,
+        metadata=doc(
+            "CPU threads for generation and prompt processing; 0 picks the number of physical "
+            "cores.",
+            type=("integer",),
+            minimum=0,
+        ),
+    )
+    remote_url: str | None = field(
+        default=None,
+        metadata=doc(
+            "Base URL of the OpenAI-compatible server for `model.backend = remote`, e.g. "
+            "`http://127.0.0.1:8080/v1`.",
+            type=("string", "null"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    max_items: int = field(
+        default=100,
+        metadata=doc("Most items returned in one completion list.", type=("integer",), minimum=1),
+    )
+    model_items: int = field(
+        default=3,
+        metadata=doc(
+            "Most model suggestions merged into the completion list (0 = none).",
+            type=("integer",),
+            minimum=0,
+        ),
+    )
+    snippets: bool = field(
+        default=True,
+        metadata=doc(
+            "Offer snippet items (call parentheses with argument placeholders).",
+            type=("boolean",),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class InlineSettings:
+    enabled: bool = field(
+        default=True, metadata=doc("Show ghost text from the model.", type=("boolean",))
+    )
+    max_tokens: int = field(
+        default=64,
+        metadata=doc(
+            "Most tokens generated for one ghost-text suggestion.", type=("integer",), minimum=1
+        ),
+    )
+    mode: InlineMode = field(
+        default="auto",
+        metadata=doc(
+            "Ghost-text length: `line` completes the current line, `block` a whole block, "
+            "`auto` chooses from the syntax at the cursor.",
+            type=("string",),
+            enum=("auto", "line", "block"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    dir: str | None = field(
+        default=None,
+        metadata=doc(
+            "Directory for the persistent cache (index, accept history, model results); "
+            "defaults to the per-user cache directory. Safe to delete at any time.",
+            type=("string", "null"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    exclude: list[str] = field(
+        default_factory=list,
+        metadata=doc(
+            "Extra gitignore-style patterns of workspace files not to index (`.gitignore` is "
+            "always honoured).",
+            type=("array",),
+        ),
+    )
+    max_file_size: int = field(
+        default=1_048_576,
+        metadata=doc(
+            "Files larger than this many bytes are not indexed.", type=("integer",), minimum=1
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PythonSettings:
+    interpreter: str | None = field(
+        default=None,
+        metadata=doc(
+            "Python interpreter whose stdlib and site-packages resolve imports (parsed, never "
+            "imported); defaults to the interpreter running the server.",
+            type=("string", "null"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings; every section has defaults, so ``Settings()`` is a valid configuration."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    inline: InlineSettings = field(default_factory=InlineSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    python: PythonSettings = field(default_factory=PythonSettings)
+
+
+def camel(name: str) -> str:
+    """``gpu_layers`` → ``gpuLayers``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _field_default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory = cast(Callable[[], Any], f.default_factory)
+    return factory()
+
+
+def _build_schema() -> tuple[SettingEntry, ...]:
+    entries: list[SettingEntry] = []
+    for section in dataclasses.fields(Settings):
+        section_type = cast(type, section.default_factory)
+        for f in dataclasses.fields(section_type):
+            meta: _Meta = f.metadata[_META]
+            default = _field_default(f)
+            entries.append(
+                SettingEntry(
+                    path=f"{section.name}.{camel(f.name)}",
+                    type=meta.type,
+                    default=default,
+                    description=meta.description,
+                    enum=meta.enum,
+                    minimum=meta.minimum,
+                )
+            )
+    return tuple(entries)
+
+
+SCHEMA: tuple[SettingEntry, ...] = _build_schema()
+"""Every setting, in declaration order; derived from the dataclasses above."""
+
+
+def vscode_properties(prefix: str = "glmLsp") -> dict[str, dict[str, Any]]:
+    """The ``contributes.configuration.properties`` object a VS Code manifest should contain."""
+    return {f"{prefix}.{entry.path}": entry.json_schema() for entry in SCHEMA}
+
+
+def _check(entry: SettingEntry, value: Any) -> str | None:
+    """Why ``value`` is not acceptable for ``entry`` (None when it is)."""
+    allowed = entry.type
+    if value is None:
+        return None if "null" in allowed else "must not be null"
+    if isinstance(value, bool):
+        ok = "boolean" in allowed
+    elif isinstance(value, int):
+        ok = "integer" in allowed
+    elif isinstance(value, str):
+        ok = "string" in allowed
+    elif isinstance(value, list):
+        ok = "array" in allowed and all(isinstance(v, str) for v in value)
+    else:
+        ok = False
+    if not ok:
+        wanted = " or ".join(t if t != "array" else "array of strings" for t in allowed)
+        return f"expected {wanted}, got {_describe(value)}"
+    if isinstance(value, str) and entry.enum is not None and value not in entry.enum:
+        if "integer" in allowed:
+            choices = " or ".join(map(repr, entry.enum))
+            return f"must be {choices} or an integer, got {value!r}"
+        return f"must be one of {', '.join(map(repr, entry.enum))}, got {value!r}"
+    numeric = isinstance(value, int) and not isinstance(value, bool)
+    if numeric and entry.minimum is not None and value < entry.minimum:
+        return f"must be >= {entry.minimum}, got {value}"
+    return None
+
+
+def _describe(value: Any) -> str:
+    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+    name = kinds.get(type(value), "object" if isinstance(value, Mapping) else type(value).__name__)
+    text = repr(value)
+    return f"{name} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def parse_settings(obj: Any, env: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
+    """Settings from the client's JSON, plus one message per problem found.
+
+    Accepts the ``glmLsp`` section itself or an object that wraps it (``{"glmLsp": {...}}``, as
+    some clients send the whole configuration). Invalid values are replaced by their defaults and
+    reported; unknown keys are reported as notes and otherwise ignored.
+    """
+    env = os.environ if env is None else env
+    errors: list[str] = []
+    if isinstance(obj, Mapping) and isinstance(obj.get("glmLsp"), Mapping):
+        obj = obj["glmLsp"]
+    if obj is None:
+        obj = {}
+    if not isinstance(obj, Mapping):
+        errors.append(f"glmLsp: expected an object, got {_describe(obj)}; using defaults")
+        obj = {}
+
+    sections: dict[str, Any] = {}
+    known_sections = {f.name: f for f in dataclasses.fields(Settings)}
+    for key in obj:
+        if key not in known_sections:
+            errors.append(f"glmLsp.{key}: {_UNKNOWN}")
+    for name, section_field in known_sections.items():
+        section_type = cast(type, section_field.default_factory)
+        raw = obj.get(name)
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            errors.append(
+                f"glmLsp.{name}: expected an object, got {_describe(raw)}; using defaults"
+            )
+            raw = {}
+        sections[name] = _parse_section(name, section_type, raw, errors)
+
+    settings = Settings(**sections)
+    if settings.model.path is None and env.get(MODEL_ENV):
+        model = dataclasses.replace(settings.model, path=env[MODEL_ENV])
+        settings = dataclasses.replace(settings, model=model)
+    return settings, errors
+
+
+def _parse_section(
+    section: str, section_type: type, raw: Mapping[str, Any], errors: list[str]
+) -> Any:
+    by_json = {camel(f.name): f for f in dataclasses.fields(section_type)}
+    for key in raw:
+        if key not in by_json:
+            errors.append(f"glmLsp.{section}.{key}: {_UNKNOWN}")
+    values: dict[str, Any] = {}
+    entries = {e.path: e for e in SCHEMA}
+    for json_name, f in by_json.items():
+        if json_name not in raw:
+            continue
+        value = raw[json_name]
+        entry = entries[f"{section}.{json_name}"]
+        problem = _check(entry, value)
+        if problem is not None:
+            errors.append(f"glmLsp.{entry.path}: {problem}; using the default {entry.default!r}")
+            continue
+        if isinstance(value, list):
+            value = list(value)
+        if isinstance(value, str) and not value.strip() and "null" in entry.type:
+            value = None  # an empty text box in an editor UI means "unset"
+        values[f.name] = value
+    return section_type(**values)
+
+
+def is_note(message: str) -> bool:
+    """True for messages of :func:`parse_settings` that are notes (unknown keys), not errors."""
+    return message.endswith(_UNKNOWN)
+
+
+def settings_to_json(settings: Settings) -> dict[str, dict[str, Any]]:
+    """camelCase JSON of ``settings`` (what ``glm-lsp doctor`` and the logs show)."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in dataclasses.fields(Settings):
+        value = getattr(settings, section.name)
+        out[section.name] = {
+            camel(f.name): getattr(value, f.name) for f in dataclasses.fields(value)
+        }
+    return out

@@ -1,0 +1,217 @@
+"""Ranked completion results → LSP completion items, and their lazy documentation.
+
+Positions leave the engine as ``str`` offsets and are converted back to the client's units with
+pygls' position codec, so whatever ``positionEncoding`` was negotiated, the ``textEdit`` range
+covers exactly the typed prefix and the rest of the identifier under the cursor.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.workspace import TextDocument
+
+from glm_lsp.completion.candidates import Candidate
+from glm_lsp.completion.engine import CompletionResult, accept_payload
+
+ACCEPT_COMMAND = "glm-lsp.accepted"
+
+_KINDS: dict[str, lsp.CompletionItemKind] = {
+    "function": lsp.CompletionItemKind.Function,
+    "method": lsp.CompletionItemKind.Method,
+    "class": lsp.CompletionItemKind.Class,
+    "field": lsp.CompletionItemKind.Field,
+    "variable": lsp.CompletionItemKind.Variable,
+    "parameter": lsp.CompletionItemKind.Variable,
+    "module": lsp.CompletionItemKind.Module,
+    "constant": lsp.CompletionItemKind.Constant,
+    "property": lsp.CompletionItemKind.Property,
+    "interface": lsp.CompletionItemKind.Interface,
+    "enum": lsp.CompletionItemKind.Enum,
+    "enum_member": lsp.CompletionItemKind.EnumMember,
+    "type": lsp.CompletionItemKind.TypeParameter,
+    "keyword": lsp.CompletionItemKind.Keyword,
+    "struct": lsp.CompletionItemKind.Struct,
+    "snippet": lsp.CompletionItemKind.Snippet,
+    "word": lsp.CompletionItemKind.Text,
+    "text": lsp.CompletionItemKind.Text,
+}
+
+
+def item_kind(kind: str, source: str = "") -> lsp.CompletionItemKind:
+    """LSP kind for our symbol kinds (unknown kinds are plain text)."""
+    if source == "keyword-argument":
+        return lsp.CompletionItemKind.Variable
+    return _KINDS.get(kind, lsp.CompletionItemKind.Text)
+
+
+@dataclass(frozen=True)
+class Line:
+    """The cursor's line in both unit systems, so edits convert without rescanning the text."""
+
+    number: int
+    start: int
+    """``str`` offset where the line starts."""
+    text: str
+
+
+def cursor_line(doc: TextDocument, position: lsp.Position) -> tuple[int, Line]:
+    """The ``str`` offset of ``position`` and its line (positions past the end are clamped)."""
+    lines = doc.lines
+    codec = doc.position_codec
+    server = codec.position_from_client_units(
+        lines, lsp.Position(line=position.line, character=position.character)
+    )
+    start = sum(len(line) for line in lines[: server.line])
+    text = lines[server.line] if server.line < len(lines) else ""
+    return start + server.character, Line(server.line, start, text)
+
+
+def _client_position(doc: TextDocument, line: Line, offset: int) -> lsp.Position:
+    column = max(0, min(offset - line.start, len(line.text)))
+    units = doc.position_codec.client_num_units(line.text[:column])
+    return lsp.Position(line=line.number, character=units)
+
+
+class ResolveCache:
+    """Candidates of recent lists by id, so ``completionItem/resolve`` can find its symbol.
+
+    Only an id travels in ``item.data``: documentation is rendered on demand and nothing large
+    crosses the wire for items the user never highlights.
+    """
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self._items: OrderedDict[str, Candidate] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def add(self, cand: Candidate) -> str:
+        with self._lock:
+            key = str(next(self._ids))
+            self._items[key] = cand
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+            return key
+
+    def get(self, key: Any) -> Candidate | None:
+        if not isinstance(key, str):
+            return None
+        with self._lock:
+            return self._items.get(key)
+
+
+def completion_list(
+    result: CompletionResult,
+    doc: TextDocument,
+    line: Line,
+    cache: ResolveCache,
+    *,
+    snippets: bool = False,
+    language: str | None = None,
+) -> lsp.CompletionList:
+    """The LSP list for ``result``; items keep the engine's order through ``sortText``."""
+    ctx = result.context
+    edit_range = lsp.Range(
+        start=_client_position(doc, line, ctx.replace_start),
+        end=_client_position(doc, line, max(ctx.word_end, ctx.offset)),
+    )
+    items: list[lsp.CompletionItem] = []
+    for ranked in result.items:
+        cand = ranked.candidate
+        text = cand.insert_text or cand.name
+        is_snippet = snippets and ("$0" in text or "${" in text)
+        items.append(
+            lsp.CompletionItem(
+                label=cand.name,
+                kind=item_kind(cand.kind, cand.source),
+                detail=detail(cand),
+                label_details=label_details(cand),
+                sort_text=ranked.sort_text,
+                filter_text=cand.name,
+                text_edit=lsp.TextEdit(range=edit_range, new_text=text),
+                insert_text_format=lsp.InsertTextFormat.Snippet
+                if is_snippet
+                else lsp.InsertTextFormat.PlainText,
+                command=lsp.Command(
+                    title="", command=ACCEPT_COMMAND, arguments=[accept_payload(result, ranked)]
+                ),
+                data={"id": cache.add(cand), "language": language},
+            )
+        )
+    return lsp.CompletionList(is_incomplete=result.is_incomplete, items=items)
+
+
+def detail(cand: Candidate) -> str | None:
+    """Type for values, signature for callables: what the dropdown's right column shows."""
+    sym = cand.symbol
+    if cand.detail:
+        return cand.detail
+    if sym is not None and sym.signature:
+        return f"{cand.name}{sym.signature}"
+    return cand.type or (sym.type if sym is not None else None)
+
+
+def label_details(cand: Candidate) -> lsp.CompletionItemLabelDetails | None:
+    sym = cand.symbol
+    signature = sym.signature if sym is not None and sym.signature else None
+    description = cand.type or (sym.type if sym is not None else None)
+    if description is None and cand.source in ("builtin", "keyword", "model", "word"):
+        description = cand.source
+    if signature is None and description is None:
+        return None
+    return lsp.CompletionItemLabelDetails(detail=signature, description=description)
+
+
+def documentation(
+    cand: Candidate, language: str | None = None, *, markdown: bool = True
+) -> lsp.MarkupContent | None:
+    """The signature (a code block in markdown), then the docstring, then where it comes from."""
+    sym = cand.symbol
+    parts: list[str] = []
+    head = _signature_line(cand)
+    if head:
+        parts.append(f"```{language or ''}\n{head}\n```" if markdown else head)
+    if sym is not None and sym.doc:
+        parts.append(sym.doc.strip())
+    origin = sym.origin if sym is not None else None
+    where = ", ".join(p for p in (cand.source, origin) if p)
+    if where:
+        parts.append(f"*{where}*" if markdown else f"({where})")
+    if not parts:
+        return None
+    kind = lsp.MarkupKind.Markdown if markdown else lsp.MarkupKind.PlainText
+    return lsp.MarkupContent(kind=kind, value="\n\n".join(parts))
+
+
+def _signature_line(cand: Candidate) -> str | None:
+    sym = cand.symbol
+    if sym is not None and sym.signature:
+        prefix = f"{sym.container}." if sym.container else ""
+        return f"{prefix}{cand.name}{sym.signature}"
+    typ = cand.type or (sym.type if sym is not None else None)
+    if typ:
+        return f"{cand.name}: {typ}"
+    return None
+
+
+def resolve(
+    item: lsp.CompletionItem, cache: ResolveCache, *, markdown: bool = True
+) -> lsp.CompletionItem:
+    """Fill ``documentation`` (and ``detail`` if missing) for an item we produced."""
+    data = item.data
+    key = data.get("id") if isinstance(data, dict) else None
+    cand = cache.get(key)
+    if cand is None:
+        return item
+    language = (data.get("language") if isinstance(data, dict) else None) or None
+    lang = language if isinstance(language, str) else None
+    item.documentation = documentation(cand, lang, markdown=markdown)
+    if item.detail is None:
+        item.detail = detail(cand)
+    return item

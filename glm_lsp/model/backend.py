@@ -1,0 +1,104 @@
+"""The model backend contract: what the worker and the prompt builder may rely on.
+
+Backends are synchronous and single-threaded on purpose: ``llama_cpp.Llama`` is not thread-safe,
+so ``ModelWorker`` owns one backend on one thread and every other part talks to the worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message is meant for the user (what is wrong, what to do)."""
+
+
+class ModelRequestError(RuntimeError):
+    """A generation failed for a reason other than cancellation (server down, bad answer...)."""
+
+
+class CancelToken:
+    """A flag shared between the requester and the generating thread.
+
+    Checked once per generated token and between prefill chunks (and, for llama.cpp, inside
+    ``llama_decode`` through the abort callback), so cancelling costs at most one step.
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class GenerationRequest:
+    """One completion request.
+
+    ``prompt`` is the full prompt text, special tokens written out (``[gMASK]<sop>...``); backends
+    tokenize it with special tokens enabled. ``stop_ids`` stop on token ids (control tokens decode
+    to empty text, so string stops never see them); ``stop_strings`` cut the decoded text.
+    """
+
+    prompt: str
+    max_tokens: int
+    stop_ids: tuple[int, ...] = ()
+    stop_strings: tuple[str, ...] = ()
+    temperature: float = 0.0
+
+
+@dataclass
+class Generation:
+    """The outcome of one request; ``finish_reason`` is "stop", "length", "cancelled" or "context"."""
+
+    text: str
+    prompt_tokens: int
+    prompt_tokens_reused: int
+    generated_tokens: int
+    cancelled: bool
+    finish_reason: str
+    elapsed_s: float
+
+    @property
+    def prompt_tokens_evaluated(self) -> int:
+        return self.prompt_tokens - self.prompt_tokens_reused
+
+
+@runtime_checkable
+class ModelBackend(Protocol):
+    """What every backend offers; ``load`` may be slow and raises ``ModelLoadError``."""
+
+    name: str
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def load(self) -> None: ...
+
+    def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def close(self) -> None: ...
+
+
+def cut_at_stop_strings(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
+    """Cut ``text`` before the earliest stop string; says whether one was found."""
+    cut = len(text)
+    for stop in stops:
+        if not stop:
+            continue
+        at = text.find(stop)
+        if 0 <= at < cut:
+            cut = at
+    return text[:cut], cut < len(text)

@@ -1,0 +1,321 @@
+"""One tree-sitter tree per open document, kept current as the client edits.
+
+The client sends whole-document or ranged changes; the server applies them to its text and hands
+us the new text. We recover the single edited span from a common prefix/suffix diff of the old and
+new bytes, describe it to tree-sitter with ``Tree.edit`` and reparse with the old tree, which lets
+tree-sitter reuse every untouched subtree. ``tests/benchmarks/bench_parse.py`` measures this against
+a full reparse (and against parsing lazily, only when a tree is asked for) on real files: the
+incremental, eager strategy is the default because it was the fastest per keystroke there.
+
+Text is ``str`` and may hold lone surrogates (a client sending half a UTF-16 pair); every encoding
+goes through :func:`encode`, so byte offsets computed anywhere in ``syntax/`` agree with the tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from tree_sitter import Parser, Point, Tree
+
+from glm_lsp.syntax.languages import LanguageSpec, spec_for
+
+log = logging.getLogger(__name__)
+
+ENCODING = "utf-8"
+ERRORS = "surrogatepass"
+"""Lone surrogates become 3 bytes each instead of raising; tree-sitter sees them as invalid
+UTF-8 and recovers, while our byte <-> str offset arithmetic stays exact."""
+
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+"""Beyond this a document gets no tree (word completion only): parsing a generated 10 MB file
+on every keystroke would stall the server for no useful syntax information."""
+
+_CHUNK = 4096
+
+
+def encode(text: str) -> bytes:
+    """The byte form tree-sitter parses; the only place ``str`` becomes UTF-8 in ``syntax/``."""
+    return text.encode(ENCODING, ERRORS)
+
+
+def decode(data: bytes) -> str:
+    """Inverse of :func:`encode` that never raises (a slice may cut a character)."""
+    try:
+        return data.decode(ENCODING, ERRORS)
+    except UnicodeDecodeError:
+        return data.decode(ENCODING, "replace")
+
+
+_CHECKPOINT = 1024
+
+
+class ByteOffsets:
+    """Byte <-> ``str`` offset conversion for one text.
+
+    Identity for ASCII texts (the common case). Otherwise the byte offset of every 1024th
+    character is recorded once, so each conversion encodes or decodes at most 1024 characters
+    instead of everything before the offset. Get one through :func:`offsets_for`, which reuses
+    the converter of the most recent text (completion asks many times about the same version).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = encode(text)
+        self.ascii = len(self.data) == len(text)
+        self._bytes_at: list[int] = []
+        if not self.ascii:
+            total = 0
+            for start in range(0, len(text), _CHECKPOINT):
+                self._bytes_at.append(total)
+                total += len(encode(text[start : start + _CHECKPOINT]))
+
+    def to_byte(self, offset: int) -> int:
+        offset = max(0, min(offset, len(self.text)))
+        if self.ascii:
+            return offset
+        chunk = offset // _CHECKPOINT
+        if chunk >= len(self._bytes_at):
+            return len(self.data)
+        base = chunk * _CHECKPOINT
+        return self._bytes_at[chunk] + len(encode(self.text[base:offset]))
+
+    def to_str(self, byte: int) -> int:
+        byte = max(0, min(byte, len(self.data)))
+        if self.ascii:
+            return byte
+        chunk = bisect_right(self._bytes_at, byte) - 1
+        return chunk * _CHECKPOINT + len(decode(self.data[self._bytes_at[chunk] : byte]))
+
+
+_last_offsets: ByteOffsets | None = None
+
+
+def offsets_for(text: str) -> ByteOffsets:
+    global _last_offsets
+    last = _last_offsets  # one read: another thread may replace it meanwhile
+    if last is not None and last.text is text:
+        return last
+    fresh = ByteOffsets(text)
+    _last_offsets = fresh
+    return fresh
+
+
+@dataclass
+class ParsedDocument:
+    uri: str
+    path: str | None
+    language_id: str | None
+    spec: LanguageSpec | None
+    text: str
+    version: int
+    tree: Tree | None
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """A single-span edit in the terms ``Tree.edit`` wants (bytes and (row, byte column))."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: tuple[int, int]
+    old_end_point: tuple[int, int]
+    new_end_point: tuple[int, int]
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    limit = min(len(a), len(b))
+    i = 0
+    # Compare whole chunks first (memcmp speed), then narrow down inside the first differing one.
+    while i + _CHUNK <= limit and a[i : i + _CHUNK] == b[i : i + _CHUNK]:
+        i += _CHUNK
+    while i < limit and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    n, m = len(a), len(b)
+    i = 0
+    while i + _CHUNK <= limit and a[n - i - _CHUNK : n - i] == b[m - i - _CHUNK : m - i]:
+        i += _CHUNK
+    while i < limit and a[n - i - 1] == b[m - i - 1]:
+        i += 1
+    return i
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, offset)
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return (row, offset - line_start)
+
+
+def _is_continuation(byte: int) -> bool:
+    return byte & 0xC0 == 0x80
+
+
+def compute_edit(old: bytes, new: bytes) -> TextEdit | None:
+    """The one span that turns ``old`` into ``new``; ``None`` when they are equal.
+
+    Boundaries are moved off UTF-8 continuation bytes so an edit never splits a character.
+    """
+    if old == new:
+        return None
+    start = _common_prefix(old, new)
+    while start > 0 and (
+        (start < len(old) and _is_continuation(old[start]))
+        or (start < len(new) and _is_continuation(new[start]))
+    ):
+        start -= 1
+    suffix = _common_suffix(old, new, min(len(old), len(new)) - start)
+    while suffix > 0 and (
+        _is_continuation(old[len(old) - suffix]) or _is_continuation(new[len(new) - suffix])
+    ):
+        suffix -= 1
+    old_end = len(old) - suffix
+    new_end = len(new) - suffix
+    return TextEdit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(new, new_end),
+    )
+
+
+def apply_edit(tree: Tree, edit: TextEdit) -> None:
+    tree.edit(
+        start_byte=edit.start_byte,
+        old_end_byte=edit.old_end_byte,
+        new_end_byte=edit.new_end_byte,
+        start_point=Point(*edit.start_point),
+        old_end_point=Point(*edit.old_end_point),
+        new_end_point=Point(*edit.new_end_point),
+    )
+
+
+_local = threading.local()
+
+
+def _thread_parser(spec: LanguageSpec) -> Parser:
+    parsers: dict[str, Parser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = {}
+        _local.parsers = parsers
+    parser = parsers.get(spec.name)
+    if parser is None:
+        parser = spec.parser()
+        parsers[spec.name] = parser
+    return parser
+
+
+def parse_text(spec: LanguageSpec, text: str, old: Tree | None = None) -> Tree:
+    """Parse ``text``; ``old`` must already carry the ``Tree.edit`` describing the change."""
+    return parse_bytes(spec, encode(text), old)
+
+
+def parse_bytes(spec: LanguageSpec, data: bytes, old: Tree | None = None) -> Tree:
+    parser = _thread_parser(spec)  # parsers are not thread-safe: one per thread and language
+    tree = parser.parse(data, old) if old is not None else parser.parse(data)
+    if tree is None:  # only without a language or after a timeout; neither is configured
+        raise RuntimeError(f"tree-sitter returned no tree for {spec.name}")
+    return tree
+
+
+@dataclass
+class _State:
+    doc: ParsedDocument
+    data: bytes  # encoded text of the current version
+    parsed_data: bytes | None  # encoded text the tree (if any) was parsed from
+    tree: Tree | None
+
+
+class DocumentTrees:
+    """Trees of the open documents, keyed by URI; safe to share between threads.
+
+    ``incremental`` reuses the previous tree; ``lazy`` defers parsing to :meth:`get`, so a burst
+    of ``didChange`` notifications costs one parse. Both are measured in the parse benchmark.
+    """
+
+    def __init__(
+        self,
+        *,
+        incremental: bool = True,
+        lazy: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.incremental = incremental
+        self.lazy = lazy
+        self.max_bytes = max_bytes
+        self._docs: dict[str, _State] = {}
+        self._lock = threading.Lock()
+
+    def update(
+        self,
+        uri: str,
+        text: str,
+        version: int,
+        language_id: str | None = None,
+        path: str | None = None,
+    ) -> ParsedDocument:
+        """Record a new version; parse it now unless lazy (then ``tree`` is ``None`` until
+        :meth:`get`). ``language_id``/``path`` default to those of the previous version."""
+        data = encode(text)
+        with self._lock:
+            prev = self._docs.get(uri)
+            if prev is not None:
+                language_id = language_id or prev.doc.language_id
+                path = path or prev.doc.path
+            spec = spec_for(language_id, path)
+            doc = ParsedDocument(uri, path, language_id, spec, text, version, None)
+            state = _State(doc, data, None, None)
+            if prev is not None and prev.doc.spec == spec:
+                state.tree, state.parsed_data = prev.tree, prev.parsed_data
+            self._docs[uri] = state
+            if not self.lazy:
+                doc.tree = self._ensure_tree(state)
+            return doc
+
+    def get(self, uri: str) -> ParsedDocument | None:
+        with self._lock:
+            state = self._docs.get(uri)
+            if state is None:
+                return None
+            state.doc.tree = self._ensure_tree(state)
+            return state.doc
+
+    def close(self, uri: str) -> None:
+        with self._lock:
+            self._docs.pop(uri, None)
+
+    def uris(self) -> list[str]:
+        with self._lock:
+            return list(self._docs)
+
+    def _ensure_tree(self, state: _State) -> Tree | None:
+        """Bring ``state.tree`` up to ``state.data``; called with the lock held."""
+        spec = state.doc.spec
+        if spec is None or len(state.data) > self.max_bytes:
+            state.tree, state.parsed_data = None, None
+            return None
+        if state.tree is not None and state.parsed_data == state.data:
+            return state.tree
+        old = state.tree if self.incremental else None
+        try:
+            if old is not None and state.parsed_data is not None:
+                edit = compute_edit(state.parsed_data, state.data)
+                if edit is not None:
+                    # Never edit a tree a previous ParsedDocument still exposes to readers.
+                    old = old.copy()
+                    apply_edit(old, edit)
+            tree = parse_bytes(spec, state.data, old)
+        except Exception:  # a grammar crash must not take the document down with it
+            log.exception("parse failed for %s", state.doc.uri)
+            tree = None
+        state.tree = tree
+        state.parsed_data = state.data if tree is not None else None
+        return tree

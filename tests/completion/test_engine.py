@@ -1,0 +1,214 @@
+"""The engine end to end on small snippets, with the real syntax and analysis layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glm_lsp.analysis.index import WorkspaceIndex
+from glm_lsp.completion.candidates import Candidate
+from glm_lsp.completion.engine import CompletionEngine, CompletionResult, accept_payload
+from glm_lsp.syntax.languages import spec_for
+from glm_lsp.syntax.parse import ParsedDocument, parse_text
+
+_counter = 0
+
+
+def doc_for(marked: str, language: str, path: str = "/ws/snippet") -> tuple[ParsedDocument, int]:
+    """A parsed document from text with a ``|`` cursor marker."""
+    global _counter
+    _counter += 1
+    offset = marked.index("|")
+    text = marked.replace("|", "", 1)
+    spec = spec_for(language)
+    tree = parse_text(spec, text) if spec is not None else None
+    doc = ParsedDocument(f"file://{path}{_counter}", path, language, spec, text, 1, tree)
+    return doc, offset
+
+
+def complete(
+    marked: str,
+    language: str = "python",
+    engine: CompletionEngine | None = None,
+    model_candidates: tuple[Candidate, ...] = (),
+) -> CompletionResult:
+    engine = engine or CompletionEngine(WorkspaceIndex(), background=False)
+    doc, offset = doc_for(marked, language)
+    return engine.complete(doc, offset, model_candidates=model_candidates)
+
+
+def names(result: CompletionResult, n: int = 100) -> list[str]:
+    return [item.candidate.name for item in result.items[:n]]
+
+
+PY_CLASS = """
+import os
+
+class Box:
+    def __init__(self, size: int, label: str) -> None:
+        self.size = size
+        self.label = label
+        self.items: list[int] = []
+
+    def add(self, item: int) -> None:
+        self.items.append(item)
+
+    def total(self) -> int:
+        return self.size + len(self.items)
+
+    def show(self) -> str:
+        return self.|
+"""
+
+
+def test_self_lists_fields_and_methods() -> None:
+    top = names(complete(PY_CLASS), 8)
+    for member in ("size", "label", "items", "add", "total"):
+        assert member in top
+    assert "os" not in top and "print" not in top
+
+
+def test_dunder_members_come_after_public_ones() -> None:
+    got = names(complete(PY_CLASS))
+    assert got.index("total") < got.index("__init__")
+
+
+def test_module_members_after_import() -> None:
+    got = names(complete("import os\nos.pa|\n"), 3)
+    assert got[0] == "path"
+
+
+def test_builtin_type_members() -> None:
+    got = names(complete("xs: list[int] = []\nxs.app|\n"), 3)
+    assert got[0] == "append"
+
+
+def test_expected_int_ranks_int_names_first() -> None:
+    src = "def f(count: int, name: str) -> int:\n    name = name.strip()\n    return |\n"
+    got = names(complete(src))
+    assert got.index("count") < got.index("name")
+
+
+def test_unknown_receiver_uses_members_seen_on_that_name() -> None:
+    src = "def f(cfg):\n    cfg.load()\n    cfg.save()\n    cfg.load()\n    cfg.|\n"
+    assert names(complete(src), 2) == ["load", "save"]
+
+
+def test_locals_and_params_before_builtins() -> None:
+    src = "def f(pages):\n    pos = 1\n    p|\n"
+    top = names(complete(src), 3)
+    assert set(top[:2]) == {"pages", "pos"}
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["x = 'abc |'\n", "# a comment |\n", 'x = """\ndoc |\n"""\n'],
+    ids=["string", "comment", "docstring"],
+)
+def test_nothing_in_strings_and_comments(src: str) -> None:
+    assert complete(src).items == []
+
+
+def test_mid_word_replaces_rest_of_identifier() -> None:
+    result = complete("value_total = 1\nprint(val|ue_t)\n")
+    ctx = result.context
+    assert ctx.prefix == "val"
+    assert ctx.text[ctx.replace_start : ctx.word_end] == "value_t"
+    assert names(result, 1) == ["value_total"]
+
+
+def test_keyword_argument_names_in_a_call() -> None:
+    src = "def g(alpha, beta=1, *, gamma=2):\n    pass\n\ng(1, |)\n"
+    got = names(complete(src))
+    assert "beta=" in got and "gamma=" in got
+    assert "alpha=" in got  # may still be passed by keyword
+
+
+def test_model_candidates_merge_and_dedupe() -> None:
+    src = "count = 1\ncounter = 2\nc|\n"
+    model = (
+        Candidate("count", "text", "model", model_score=0.9),
+        Candidate("count_all", "text", "model", model_score=0.5),
+    )
+    result = complete(src, model_candidates=model)
+    got = names(result)
+    assert got.count("count") == 1
+    assert "count_all" in got
+    first = result.items[0]
+    assert first.candidate.name == "count" and first.features.get("model") == 0.9
+
+
+def test_accept_raises_the_accepted_item() -> None:
+    engine = CompletionEngine(WorkspaceIndex(), background=False)
+    src = "alpha = 1\nalps = 2\nalpha += alpha\nal|\n"
+    before = complete(src, engine=engine)
+    assert names(before, 1) == ["alpha"]
+    chosen = next(item for item in before.items if item.candidate.name == "alps")
+    for _ in range(5):
+        engine.accept(accept_payload(before, chosen))
+    assert names(complete(src, engine=engine), 1) == ["alps"]
+
+
+def test_malformed_accept_payload_is_ignored() -> None:
+    engine = CompletionEngine(WorkspaceIndex(), background=False)
+    engine.accept({"name": 3, "contexts": "x"})
+    engine.accept({})
+
+
+def test_recent_edit_lifts_names_near_it() -> None:
+    engine = CompletionEngine(WorkspaceIndex(), background=False)
+    body = "\n".join(f"    x{i} = {i}" for i in range(40))
+    src = f"def f():\n    mark_a = 1\n{body}\n    mark_b = 2\n{body}\n    ma|\n"
+    doc, offset = doc_for(src, "python")
+    engine.note_edit(doc.uri, doc.text.index("mark_a"))
+    assert names(engine.complete(doc, offset), 1) == ["mark_a"]
+
+
+@pytest.mark.parametrize(
+    ("language", "src", "want"),
+    [
+        ("javascript", "const fooBar = 1;\nfunction f() { return fo| }\n", "fooBar"),
+        ("typescript", "let countItems: number = 0;\nconst y = cou|\n", "countItems"),
+        ("go", "package m\ntype P struct { Name string }\nfunc f(p P) { p.| }\n", "Name"),
+        ("rust", "struct P { width: u32 }\nfn f(p: P) -> u32 { p.| }\n", "width"),
+        ("java", "class A { int total; int f() { return tot| } }\n", "total"),
+        ("c", "struct s { int len; };\nint f(struct s *p) { return p->| }\n", "len"),
+        ("cpp", "struct S { int depth; };\nint f(S s) { return s.| }\n", "depth"),
+        ("plaintext", "lorem ipsum dolor\nlorem lo|\n", "lorem"),
+    ],
+)
+def test_languages(language: str, src: str, want: str) -> None:
+    assert want in names(complete(src, language), 3)
+
+
+@pytest.mark.parametrize("offset", [-5, 10**6])
+def test_out_of_range_offset_gives_well_formed_result(offset: int) -> None:
+    engine = CompletionEngine(WorkspaceIndex(), background=False)
+    doc, _ = doc_for("x = 1\n|", "python")
+    result = engine.complete(doc, offset)
+    assert isinstance(result.items, list)
+
+
+def test_syntax_errors_everywhere() -> None:
+    result = complete("def (((:\n  ]] class = = \nval = 3\nv|\n")
+    assert "val" in names(result, 5)
+
+
+def test_stale_symbols_are_used_while_refreshing(tmp_path: Path) -> None:
+    engine = CompletionEngine(WorkspaceIndex(), background=True)
+    try:
+        spec = spec_for("python")
+        assert spec is not None
+        text = "def f(alpha):\n    al\n"
+        first = ParsedDocument(
+            "file:///s.py", "/s.py", "python", spec, text, 1, parse_text(spec, text)
+        )
+        assert "alpha" in names(engine.complete(first, len(text) - 1))
+        text2 = "def f(alpha):\n    x = 1\n    al\n"
+        second = ParsedDocument(
+            "file:///s.py", "/s.py", "python", spec, text2, 2, parse_text(spec, text2)
+        )
+        assert "alpha" in names(engine.complete(second, len(text2) - 1))
+    finally:
+        engine.close()

@@ -1,0 +1,189 @@
+"""Orderings the ranking must defend, each isolating one feature."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from glm_lsp.completion.candidates import Candidate
+from glm_lsp.completion.ranking import WEIGHTS, RankingInputs, features, rank
+from glm_lsp.syntax.context import CursorContext, ExpectedType
+from glm_lsp.syntax.languages import spec_for
+
+
+def make_ctx(
+    marked: str, receiver: str | None = None, expected: str | None = None
+) -> CursorContext:
+    """Context for text with a ``|`` cursor; the prefix is the identifier before it."""
+    offset = marked.index("|")
+    text = marked.replace("|", "", 1)
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    return CursorContext(
+        language=spec_for("python"),
+        text=text,
+        offset=offset,
+        prefix=text[start:offset],
+        word_end=offset,
+        line_prefix=text[line_start:offset],
+        line_suffix=text[offset : line_end if line_end >= 0 else len(text)],
+        receiver=receiver,
+        member_operator="." if receiver else None,
+        expected=ExpectedType(expected, "annotation") if expected else None,
+    )
+
+
+def order(cands: list[Candidate], ctx: CursorContext, **inputs: Mapping[str, object]) -> list[str]:
+    return [item.candidate.name for item in rank(cands, ctx, RankingInputs(**inputs))]  # type: ignore[arg-type]
+
+
+def cand(name: str, source: str = "local", kind: str = "variable", **kw: object) -> Candidate:
+    return Candidate(name, kind, source, **kw)  # type: ignore[arg-type]
+
+
+CASES: list[tuple[str, list[Candidate], CursorContext, dict[str, object], list[str]]] = [
+    (
+        "expected int puts int-typed names first",
+        [cand("name", type="str"), cand("nbytes", type="int")],
+        make_ctx("x: int = n|", expected="int"),
+        {"file_counts": {"name": 9, "nbytes": 2}},
+        ["nbytes", "name"],
+    ),
+    (
+        "more frequent in the file wins when all else is equal",
+        [cand("total"), cand("table")],
+        make_ctx("t|"),
+        {"file_counts": {"total": 1, "table": 12}},
+        ["table", "total"],
+    ),
+    (
+        "exact ties break by shorter name, then alphabetically",
+        [cand("beta"), cand("alpha"), cand("al")],
+        make_ctx("|"),
+        {},
+        ["al", "beta", "alpha"],
+    ),
+    (
+        "private and dunder names last unless _ is typed",
+        [cand("__init__"), cand("_cache"), cand("cache_size")],
+        make_ctx("|"),
+        {},
+        ["cache_size", "_cache", "__init__"],
+    ),
+    (
+        "with _ typed, private names are not pushed down",
+        [cand("_cache"), cand("__dict__")],
+        make_ctx("_|"),
+        {"file_counts": {"__dict__": 0, "_cache": 3}},
+        ["_cache", "__dict__"],
+    ),
+    (
+        "exact-case prefix > any-case prefix > hump > subsequence",
+        [cand("rules"), cand("Result"), cand("resultFrame"), cand("raise_error_safely")],
+        make_ctx("res|"),
+        {},
+        ["resultFrame", "Result", "raise_error_safely", "rules"],
+    ),
+    (
+        "local beats builtin beats word",
+        [cand("len", "word"), cand("lenient", "builtin"), cand("length", "local")],
+        make_ctx("l|"),
+        {},
+        ["length", "lenient", "len"],
+    ),
+    (
+        "after a receiver, members used on it most come first",
+        [cand("append", "member"), cand("extend", "member"), cand("count", "member")],
+        make_ctx("xs.|", receiver="xs"),
+        {"member_counts": {"extend": 7, "append": 2}},
+        ["extend", "append", "count"],
+    ),
+    (
+        "accept history lifts a name",
+        [cand("alpha"), cand("apple")],
+        make_ctx("a|"),
+        {"history": {"apple": 1.0}},
+        ["apple", "alpha"],
+    ),
+    (
+        "statement keyword at a statement start beats a builtin",
+        [cand("repr", "builtin", "function"), cand("return", "keyword", "keyword")],
+        make_ctx("def f():\n    re|"),
+        {},
+        ["return", "repr"],
+    ),
+    (
+        "statement keyword inside an expression sinks",
+        [cand("repr", "builtin", "function"), cand("return", "keyword", "keyword")],
+        make_ctx("x = re|"),
+        {},
+        ["repr", "return"],
+    ),
+    (
+        "the nearer occurrence wins",
+        [cand("far_name"), cand("near_name")],
+        make_ctx("far_name = 1\n" + "pass\n" * 300 + "near_name = 2\n" + "n|"),
+        {},
+        ["near_name", "far_name"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "cands", "ctx", "inputs", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_ordering(
+    why: str,
+    cands: list[Candidate],
+    ctx: CursorContext,
+    inputs: dict[str, object],
+    expected: list[str],
+) -> None:
+    assert order(cands, ctx, **inputs) == expected, why  # type: ignore[arg-type]
+
+
+def test_non_matches_are_dropped() -> None:
+    assert order([cand("alpha"), cand("zeta")], make_ctx("al|")) == ["alpha"]
+
+
+def test_sort_text_is_zero_padded_rank() -> None:
+    items = rank([cand(f"name{i}") for i in range(12)], make_ctx("|"))
+    texts = [item.sort_text for item in items]
+    assert texts == sorted(texts)
+    assert len(set(map(len, texts))) == 1
+    assert texts[0] == "0000"
+
+
+def test_score_is_weighted_sum_of_features() -> None:
+    item = rank([cand("value", type="int")], make_ctx("v|", expected="int"))[0]
+    total = sum(WEIGHTS[name] * value for name, value in item.features.items())
+    assert item.score == pytest.approx(total, abs=1e-3)
+    assert item.features["type_fit"] == 1.0
+    assert item.features["match"] == 1.0
+
+
+def test_model_score_is_a_feature() -> None:
+    ctx = make_ctx("v|")
+    with_model = features(cand("value", model_score=0.9), ctx, RankingInputs())
+    without = features(cand("value"), ctx, RankingInputs())
+    assert with_model is not None and without is not None
+    assert with_model["model"] == 0.9
+    assert "model" not in without
+
+
+def test_frequency_is_log_scaled() -> None:
+    ctx = make_ctx("v|")
+    f = [features(cand("value"), ctx, RankingInputs(file_counts={"value": n})) for n in (2, 4, 200)]
+    gains = [x["freq_file"] for x in f if x is not None]
+    assert gains[0] < gains[1] < gains[2]
+    assert gains[2] - gains[1] < 10 * (gains[1] - gains[0])  # 50x the count is not 50x the gain
+
+
+def test_the_name_being_typed_does_not_count_itself() -> None:
+    ctx = make_ctx("val|")
+    f = features(cand("val"), ctx, RankingInputs(file_counts={"val": 1}))
+    assert f is not None and "freq_file" not in f

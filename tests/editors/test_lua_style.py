@@ -1,0 +1,53 @@
+"""The Neovim plugin's Lua is formatted (stylua) and every file compiles in Neovim's LuaJIT."""
+
+from __future__ import annotations
+
+import subprocess
+
+from editor_support import EDITORS, REPO, require_tool
+
+NEOVIM = EDITORS / "neovim"
+LUA_DIRS = ("lua", "plugin", "lsp", "../../tests/editors")
+
+
+def lua_files() -> list[str]:
+    files = [str(p) for d in LUA_DIRS for p in sorted((NEOVIM / d).resolve().rglob("*.lua"))]
+    assert len(files) >= 6, files  # init, config, health, plugin, lsp config, e2e driver
+    return files
+
+
+def test_stylua_clean() -> None:
+    stylua = NEOVIM / "node_modules" / ".bin" / "stylua"
+    assert stylua.exists(), f"{stylua} missing; run `.ci/editors.sh` (npm ci in {NEOVIM})"
+    proc = subprocess.run(
+        [str(stylua), "--check", *LUA_DIRS],
+        cwd=NEOVIM,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, (
+        f"stylua --check failed (fix: cd {NEOVIM} && npm run format):\n"
+        + (proc.stdout + proc.stderr)
+    )
+
+
+def test_lua_compiles() -> None:
+    nvim = require_tool("nvim", "install it with `pip install -e '.[dev]'`")
+    script = (
+        "local bad = {} "
+        "for _, f in ipairs(_G.arg) do local ok, err = loadfile(f) "
+        "if not ok then bad[#bad + 1] = err end end "
+        "io.stdout:write(#bad == 0 and 'compiled\\n' or table.concat(bad, '\\n')) "
+        "os.exit(#bad == 0 and 0 or 1)"
+    )
+    proc = subprocess.run(
+        [nvim, "--headless", "--clean", "-l", "-", *lua_files()],
+        input=script,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0 and "compiled" in proc.stdout, proc.stdout + proc.stderr

@@ -1,0 +1,64 @@
+"""pytest-lsp fixtures: the real server as a subprocess over stdio, on a copy of the sample."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
+SERVER_ENV = {k: v for k, v in os.environ.items() if k != "GLM_LSP_MODEL"}
+CONFIG = ClientServerConfig(
+    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
+)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(SAMPLE, root)
+    return root
+
+
+def init_params(
+    root: Path, cache: Path, *, client: str = "visual-studio-code", options: object = None
+) -> lsp.InitializeParams:
+    opts = {"cache": {"dir": str(cache)}, "model": {"backend": "none"}}
+    if isinstance(options, dict):
+        opts = {**opts, **options}
+    elif options is not None:
+        opts = options  # type: ignore[assignment]
+    return lsp.InitializeParams(
+        capabilities=client_capabilities(client),
+        root_uri=root.as_uri(),
+        workspace_folders=[lsp.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        initialization_options=opts,
+    )
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A VS Code-like client, initialized on a fresh copy of the sample workspace."""
+    root: Path = request.getfixturevalue("workspace")
+    cache = root.parent / "cache"
+    result = await lsp_client.initialize_session(init_params(root, cache))
+    lsp_client.init_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def nvim_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A Neovim-like client (offers utf-8 positions first)."""
+    root: Path = request.getfixturevalue("workspace")
+    cache = root.parent / "cache"
+    result = await lsp_client.initialize_session(init_params(root, cache, client="neovim"))
+    lsp_client.init_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()

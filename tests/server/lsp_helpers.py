@@ -1,0 +1,91 @@
+"""Small helpers for the end-to-end tests: open, edit, complete, wait for the index."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pytest_lsp import LanguageClient
+
+_versions: dict[str, int] = {}
+
+
+def open_doc(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
+    _versions[uri] = 1
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, language, 1, text))
+    )
+
+
+def open_file(client: LanguageClient, path: Path, language: str = "python") -> str:
+    uri = path.as_uri()
+    open_doc(client, uri, path.read_text(encoding="utf-8"), language)
+    return uri
+
+
+def insert(client: LanguageClient, uri: str, line: int, character: int, text: str) -> None:
+    _versions[uri] = _versions.get(uri, 1) + 1
+    pos = lsp.Position(line, character)
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            lsp.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
+            [lsp.TextDocumentContentChangePartial(range=lsp.Range(pos, pos), text=text)],
+        )
+    )
+
+
+async def complete(
+    client: LanguageClient, uri: str, line: int, character: int
+) -> lsp.CompletionList:
+    result = await asyncio.wait_for(
+        client.text_document_completion_async(
+            lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(line, character))
+        ),
+        30,
+    )
+    if result is None:
+        return lsp.CompletionList(is_incomplete=False, items=[])
+    if isinstance(result, list):
+        return lsp.CompletionList(is_incomplete=False, items=result)
+    return result
+
+
+def ranked(result: lsp.CompletionList) -> list[str]:
+    """Labels in the order an editor shows them (by sortText)."""
+    return [item.label for item in sorted(result.items, key=lambda i: i.sort_text or i.label)]
+
+
+async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
+    return await asyncio.wait_for(
+        client.workspace_execute_command_async(
+            lsp.ExecuteCommandParams(command=name, arguments=list(arguments) or None)
+        ),
+        30,
+    )
+
+
+async def wait_indexed(client: LanguageClient, timeout: float = 30.0) -> dict[str, Any]:
+    """Wait for the indexing progress to end; returns the stats afterwards."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for reports in client.progress_reports.values():
+            if any(isinstance(r, lsp.WorkDoneProgressEnd) for r in reports):
+                stats: dict[str, Any] = await command(client, "glm-lsp.stats")
+                return stats
+        await asyncio.sleep(0.05)
+    raise TimeoutError("index progress never ended")
+
+
+def line_of(text: str, needle: str) -> int:
+    for i, line in enumerate(text.splitlines()):
+        if needle in line:
+            return i
+    raise ValueError(needle)
+
+
+def server_capabilities(client: LanguageClient) -> lsp.ServerCapabilities:
+    result: lsp.InitializeResult = client.init_result  # type: ignore[attr-defined]
+    return result.capabilities

@@ -1,0 +1,247 @@
+"""Per-document trees: the edit computed from a text diff, and incremental == fresh parses."""
+
+from __future__ import annotations
+
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+from glm_lsp.syntax.languages import spec_for
+from glm_lsp.syntax.parse import (
+    DocumentTrees,
+    TextEdit,
+    compute_edit,
+    encode,
+    offsets_for,
+    parse_text,
+)
+
+STDLIB = Path(random.__file__).parent
+
+
+def _edit(old: str, new: str) -> TextEdit | None:
+    return compute_edit(encode(old), encode(new))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "start", "old_end", "new_end", "points"),
+    [
+        # insertion, deletion, replacement; points are (row, byte column)
+        ("abc", "abXc", 2, 2, 3, ((0, 2), (0, 2), (0, 3))),
+        ("abXc", "abc", 2, 3, 2, ((0, 2), (0, 3), (0, 2))),
+        ("a\nbcd\ne", "a\nbZd\ne", 3, 4, 4, ((1, 1), (1, 2), (1, 2))),
+        ("x = 1\n", "x = 1\ny = 2\n", 6, 6, 12, ((1, 0), (1, 0), (2, 0))),
+        ("", "hello", 0, 0, 5, ((0, 0), (0, 0), (0, 5))),
+        ("hello", "", 0, 5, 0, ((0, 0), (0, 5), (0, 0))),
+        # multi-byte characters: offsets and columns count UTF-8 bytes
+        ("é = 1", "é = 12", 6, 6, 7, ((0, 6), (0, 6), (0, 7))),
+        ("x😀y", "x😀zy", 5, 5, 6, ((0, 5), (0, 5), (0, 6))),
+        # é (c3 a9) -> è (c3 a8) share their first byte: the edit must not split the character
+        ("aéb", "aèb", 1, 3, 3, ((0, 1), (0, 3), (0, 3))),
+        ("a\r\nb", "a\r\nbc", 4, 4, 5, ((1, 1), (1, 1), (1, 2))),
+        ("ab", "a\ud800b", 1, 1, 4, ((0, 1), (0, 1), (0, 4))),  # lone surrogate = 3 bytes
+        # repeated text: the prefix wins, the suffix never overlaps it
+        ("aaaa", "aaaaa", 4, 4, 5, ((0, 4), (0, 4), (0, 5))),
+    ],
+)
+def test_compute_edit(
+    old: str,
+    new: str,
+    start: int,
+    old_end: int,
+    new_end: int,
+    points: tuple[tuple[int, int], ...],
+) -> None:
+    edit = _edit(old, new)
+    assert edit is not None
+    assert (edit.start_byte, edit.old_end_byte, edit.new_end_byte) == (start, old_end, new_end)
+    assert (edit.start_point, edit.old_end_point, edit.new_end_point) == points
+    # The edit really transforms old into new.
+    ob, nb = encode(old), encode(new)
+    assert ob[:start] + nb[start:new_end] + ob[old_end:] == nb
+
+
+def test_compute_edit_equal_texts() -> None:
+    assert _edit("same", "same") is None
+
+
+def test_compute_edit_on_long_texts_crosses_chunks() -> None:
+    old = "x" * 10_000 + "MIDDLE" + "y" * 9_000
+    new = "x" * 10_000 + "mid" + "y" * 9_000
+    edit = _edit(old, new)
+    assert edit is not None
+    assert (edit.start_byte, edit.old_end_byte, edit.new_end_byte) == (10_000, 10_006, 10_003)
+
+
+def _random_edits(text: str, rng: random.Random, count: int) -> list[str]:
+    versions = []
+    snippets = ["x", "self.", "(", ")", "\n", "    ", '"', "é", "😀", "def f():\n", "#", ""]
+    for _ in range(count):
+        pos = rng.randrange(len(text) + 1)
+        cut = rng.choice([0, 0, 1, 3, 20])
+        text = text[:pos] + rng.choice(snippets) + text[pos + cut :]
+        versions.append(text)
+    return versions
+
+
+@pytest.mark.parametrize(
+    ("mode", "kwargs"),
+    [
+        ("incremental", {}),
+        ("full", {"incremental": False}),
+        ("lazy", {"lazy": True}),
+    ],
+)
+def test_trees_match_fresh_parses_after_random_edits(mode: str, kwargs: dict[str, bool]) -> None:
+    spec = spec_for("python")
+    assert spec is not None
+    base = (STDLIB / "textwrap.py").read_text(encoding="utf-8")
+    trees = DocumentTrees(**kwargs)
+    trees.update("file:///t.py", base, 1, "python")
+    rng = random.Random(7)
+    for version, text in enumerate(_random_edits(base, rng, 40), start=2):
+        doc = trees.update("file:///t.py", text, version)
+        if mode == "lazy":
+            assert doc.tree is None
+            if version % 5:
+                continue  # lazily skipped versions are folded into the next parse
+            got = trees.get("file:///t.py")
+            assert got is not None
+            doc = got
+        assert doc.version == version and doc.text == text
+        assert doc.tree is not None
+        assert str(doc.tree.root_node) == str(parse_text(spec, text).root_node)
+        assert doc.tree.root_node.end_byte <= len(encode(text))
+
+
+def test_earlier_documents_keep_their_tree() -> None:
+    trees = DocumentTrees()
+    first = trees.update("u", "def f():\n    return 1\n", 1, "python")
+    assert first.tree is not None
+    before = str(first.tree.root_node)
+    second = trees.update("u", "x = 0\ndef f():\n    return 1\n", 2)
+    assert second.tree is not None and second.tree is not first.tree
+    assert str(first.tree.root_node) == before
+    assert first.tree.root_node.children[0].start_byte == 0
+
+
+@pytest.mark.parametrize(
+    ("language_id", "path", "has_tree"),
+    [
+        ("python", None, True),
+        (None, "/x/a.rs", True),
+        ("typescriptreact", "/x/a.txt", True),
+        ("plaintext", "/x/notes.txt", False),
+        (None, None, False),
+    ],
+)
+def test_language_resolution(language_id: str | None, path: str | None, has_tree: bool) -> None:
+    trees = DocumentTrees()
+    doc = trees.update("u", "a = b\n", 1, language_id, path)
+    assert (doc.tree is not None) == has_tree
+    assert (doc.spec is not None) == has_tree
+
+
+def test_later_versions_inherit_language_and_path() -> None:
+    trees = DocumentTrees()
+    trees.update("u", "x = 1\n", 1, "python", "/w/a.py")
+    doc = trees.update("u", "x = 2\n", 2)
+    assert (doc.language_id, doc.path) == ("python", "/w/a.py")
+    assert doc.spec is not None and doc.spec.name == "python"
+    assert doc.tree is not None
+
+
+def test_language_change_reparses_from_scratch() -> None:
+    trees = DocumentTrees()
+    trees.update("u", "x = 1\n", 1, "python")
+    doc = trees.update("u", "let x = 1;\n", 2, "javascript")
+    assert doc.tree is not None
+    assert doc.tree.root_node.type == "program"
+
+
+def test_get_and_close() -> None:
+    trees = DocumentTrees()
+    assert trees.get("never-opened") is None
+    trees.update("u", "x", 3, "python")
+    got = trees.get("u")
+    assert got is not None and got.version == 3
+    assert trees.uris() == ["u"]
+    trees.close("u")
+    trees.close("u")  # closing twice is harmless
+    assert trees.get("u") is None
+
+
+def test_oversized_documents_get_no_tree() -> None:
+    trees = DocumentTrees(max_bytes=1000)
+    doc = trees.update("u", "x = 1\n" * 1000, 1, "python")
+    assert doc.tree is None
+    doc = trees.update("u", "x = 1\n", 2)
+    assert doc.tree is not None
+
+
+@pytest.mark.parametrize("text", ["x = '\ud800'\ny = 1\n", "\udfff", "a\ud83d\ude00b = 1"])
+def test_lone_surrogates_keep_byte_offsets(text: str) -> None:
+    trees = DocumentTrees()
+    doc = trees.update("u", text, 1, "python")
+    assert doc.tree is not None
+    assert doc.tree.root_node.end_byte <= len(encode(text))
+    doc = trees.update("u", text + "z = 2\n", 2)
+    assert doc.tree is not None
+    spec = spec_for("python")
+    assert spec is not None
+    assert str(doc.tree.root_node) == str(parse_text(spec, text + "z = 2\n").root_node)
+
+
+def test_concurrent_updates_are_safe() -> None:
+    trees = DocumentTrees()
+    spec = spec_for("python")
+    assert spec is not None
+    base = "def f(x):\n    return x\n" * 50
+    errors: list[BaseException] = []
+    final: dict[str, str] = {}
+
+    def worker(n: int) -> None:
+        try:
+            text = base
+            for v in range(30):
+                uri = f"u{n % 2}"  # two threads per document
+                text = text.replace("return x", f"return x + {v}", 1)
+                trees.update(uri, text, v, "python")
+                doc = trees.get(uri)
+                assert doc is not None and doc.tree is not None
+            final[f"u{n % 2}"] = text
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for uri in ("u0", "u1"):
+        doc = trees.get(uri)
+        assert doc is not None and doc.tree is not None
+        assert str(doc.tree.root_node) == str(parse_text(spec, doc.text).root_node)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ascii\n" * 300,
+        ("é😀x\n" + "a" * 1019) * 4,  # characters of every width across checkpoint boundaries
+        "\ud800ab" * 700,
+        "",
+    ],
+)
+def test_byte_offsets_agree_with_naive_encoding(text: str) -> None:
+    conv = offsets_for(text)
+    assert offsets_for(text) is conv  # reused for the same text object
+    for offset in range(0, len(text) + 1, 7):
+        byte = len(text[:offset].encode("utf-8", "surrogatepass"))
+        assert conv.to_byte(offset) == byte
+        assert conv.to_str(byte) == offset
+    assert conv.to_byte(len(text) + 5) == len(conv.data)
+    assert conv.to_str(-3) == 0
