@@ -99,6 +99,8 @@ class Store:
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._memory.get(key, _MISSING)
+        if value is _ABSENT:
+            return default
         if value is not _MISSING:
             return value
         if self._disk is not None:
@@ -110,6 +112,9 @@ class Store:
             if value is not _MISSING:
                 self._memory.set(key, value)
                 return value
+            # Remember the miss: lookups of absent keys sit on the completion path and asking
+            # SQLite again costs milliseconds each time. This process is the only writer.
+            self._memory.set(key, _ABSENT)
         return default
 
     def set(self, key: str, value: Any) -> None:
@@ -127,6 +132,7 @@ class Store:
 
 
 _MISSING = object()
+_ABSENT = object()
 
 
 def _make_private(path: Path) -> None:

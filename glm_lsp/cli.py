@@ -52,14 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workspace", type=Path, help="workspace to demo (default: the sample)")
     demo.add_argument("--items", type=int, default=6, help="items shown per position")
 
-    models = sub.add_parser("models", help="list, pull or verify GLM models", add_help=False)
-    models.add_argument("args", nargs=argparse.REMAINDER)
-    doctor = sub.add_parser("doctor", help="check the installation", add_help=False)
-    doctor.add_argument("args", nargs=argparse.REMAINDER)
+    # Listed for --help; main() hands their arguments to the model package's own parsers.
+    sub.add_parser("models", help="list, pull or verify GLM models (glm-lsp models --help)")
+    sub.add_parser("doctor", help="check the installation: llama.cpp, GPU, model, grammars")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("models", "doctor"):
+        # Their own parsers own every option after the command (argparse's REMAINDER would
+        # refuse a leading "--flag").
+        return _delegate(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "complete":
         return run_complete(args)
@@ -68,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(workspace=args.workspace, items=args.items, verbose=args.verbose)
     if args.command in ("models", "doctor"):
-        return _delegate(args.command, list(args.args))
+        return _delegate(args.command, [])
     return serve(args)
 
 
@@ -77,6 +81,9 @@ def serve(args: argparse.Namespace) -> int:
     from glm_lsp.server import create_server
 
     handler = setup_logging(args.verbose, args.log_file, lsp=True)
+    # Background threads (indexing, symbol extraction) hold the GIL for up to the switch
+    # interval; 5 ms by default is a whole latency budget. 1 ms costs them little.
+    sys.setswitchinterval(0.001)
     server = create_server(handler)
     if args.tcp:
         server.start_tcp(args.host, args.port)

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
+from glm_lsp.completion.candidates import Candidate
 from glm_lsp.items import cursor_line
+from glm_lsp.progress import Progress
 
 if TYPE_CHECKING:
     from glm_lsp.server import GlmServer
+    from glm_lsp.syntax.context import CursorContext
+    from glm_lsp.syntax.parse import ParsedDocument
 
 log = logging.getLogger(__name__)
+
+ITEMS_BUDGET_S = 0.05
+"""How long the dropdown waits for model items before going out without them."""
 
 
 class ModelBridge:
@@ -29,15 +35,22 @@ class ModelBridge:
     def __init__(self, server: GlmServer) -> None:
         self._server = server
         self._service: Any = None
+        self._progress: Progress | None = None
+        self._last_progress: tuple[str, int | None] | None = None
+        self._pending: set[asyncio.Future[Any]] = set()
 
     @property
     def service(self) -> Any:
         return self._service
 
+    @property
+    def ready(self) -> bool:
+        return bool(getattr(self._service, "ready", False))
+
     def start(self) -> None:
-        """Create the service for the current settings (it loads the model in the background)."""
-        settings = self._server.settings
-        if settings.model.backend == "none":
+        """Create the service for the current settings; it loads the model in the background."""
+        server = self._server
+        if server.settings.model.backend == "none":
             log.info("model disabled (model.backend = none)")
             return
         try:
@@ -46,10 +59,42 @@ class ModelBridge:
             log.info("model support not available: %s", exc)
             return
         try:
-            self._service = _construct(model_service, self._server)
+            self._service = model_service(
+                server.settings,
+                index=server.index,
+                stores=server.stores,
+                progress=self._on_progress,
+                on_error=self._on_error,
+            )
+            server.spawn(self._begin_progress())
+            self._service.start()
         except Exception:
             log.exception("could not start the model service")
             self._service = None
+
+    async def _begin_progress(self) -> None:
+        progress = await Progress.start(self._server, "glm-lsp: model")
+        self._progress = progress
+        if self._last_progress is not None:
+            self._on_progress(*self._last_progress)
+
+    def _on_progress(self, message: str, percentage: int | None) -> None:
+        """ModelService's progress callback (called on the event loop)."""
+        self._last_progress = (message, percentage)
+        log.info("model: %s", message)
+        progress = self._progress
+        if progress is None:
+            return  # the token is still being created; replayed by _begin_progress
+        if message in ("model loaded", "model unavailable"):
+            progress.end(message)
+        else:
+            progress.message(message, percentage, force=True)
+
+    def _on_error(self, message: str) -> None:
+        self._server.show(
+            lsp.MessageType.Warning,
+            f"glm-lsp: {message}. Completion from static analysis keeps working.",
+        )
 
     def restart(self) -> None:
         self.close()
@@ -57,17 +102,28 @@ class ModelBridge:
 
     def close(self) -> None:
         service, self._service = self._service, None
+        if self._progress is not None:
+            self._progress.end()
+            self._progress = None
+        self._last_progress = None
         if service is None:
             return
         try:
-            result = service.close()
-            if inspect.isawaitable(result):
-                self._server.spawn(result)
+            service.close()
         except Exception:
             log.exception("closing the model service failed")
 
+    def note_edit(self, path: str | None, text: str, offset: int) -> None:
+        service = self._service
+        if service is None or not path:
+            return
+        try:
+            service.note_edit(path, text, offset)
+        except Exception:
+            log.exception("model note_edit failed")
+
     def stats(self) -> dict[str, Any]:
-        """Sections for ``glm-lsp.stats`` (``model``, and ``inline``/``cache`` when reported)."""
+        """Sections for ``glm-lsp.stats`` (``model``, ``inline``, ``cache``)."""
         service = self._service
         if service is None:
             return {}
@@ -78,9 +134,32 @@ class ModelBridge:
             return {}
         if not isinstance(raw, dict):
             return {}
-        if any(isinstance(v, dict) for v in raw.values()):
-            return {k: v for k, v in raw.items() if isinstance(v, dict)}
-        return {"model": raw}
+        return {k: v for k, v in raw.items() if isinstance(v, dict)}
+
+    async def candidates(
+        self, doc: ParsedDocument, ctx: CursorContext
+    ) -> tuple[list[Candidate], bool]:
+        """Model items for the dropdown if they arrive within :data:`ITEMS_BUDGET_S`.
+
+        Returns ``(candidates, pending)``: when the model is slower than the budget the static
+        list goes out at once (marked incomplete, so the editor asks again as the user types)
+        and the generation finishes in the background, warming the model's result cache.
+        """
+        service = self._service
+        if service is None or not self.ready or self._server.settings.completion.model_items <= 0:
+            return [], False
+        cancel = importlib.import_module("glm_lsp.model.backend").CancelToken()
+        task = asyncio.ensure_future(service.candidates(doc, ctx.offset, ctx, cancel))
+        done, _ = await asyncio.wait({task}, timeout=ITEMS_BUDGET_S)
+        if task not in done:
+            self._pending.add(task)
+            task.add_done_callback(self._finished)
+            return [], True
+        return _result(task), False
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._pending.discard(task)
+        _result(task)
 
     async def inline(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
         server = self._server
@@ -144,26 +223,13 @@ def _position(doc: Any, line: Any, offset: int) -> lsp.Position:
     return pos
 
 
-def _construct(cls: Any, server: GlmServer) -> Any:
-    """Build ``ModelService`` with whichever of our objects its constructor asks for."""
-
-    def progress(message: str, percentage: int | None = None) -> None:
-        log.info("model: %s%s", message, "" if percentage is None else f" ({percentage}%)")
-
-    available: dict[str, Any] = {
-        "settings": server.settings,
-        "model_settings": server.settings.model,
-        "stores": server.stores,
-        "store": server.stores.results if server.stores is not None else None,
-        "progress": progress,
-        "on_progress": progress,
-    }
-    params = inspect.signature(cls).parameters
-    kwargs = {name: value for name, value in available.items() if name in params}
-    service = cls(**kwargs)
-    start = getattr(service, "start", None)
-    if callable(start):
-        result = start()
-        if inspect.isawaitable(result):
-            server.spawn(result)
-    return service
+def _result(task: asyncio.Future[Any]) -> list[Candidate]:
+    """The task's candidates; ``[]`` when it failed or was cancelled (logged, never raised)."""
+    if task.cancelled():
+        return []
+    exc = task.exception()
+    if exc is not None:
+        log.warning("model candidates failed: %s", exc)
+        return []
+    value = task.result()
+    return [c for c in value if isinstance(c, Candidate)] if isinstance(value, list) else []

@@ -10,16 +10,33 @@ and dropped (there is nobody to answer).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import threading
+from typing import Any, BinaryIO
 
 from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter, run_async
+from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 log = logging.getLogger(__name__)
 
 INVALID_PARAMS = -32602
+
+
+class Wire:
+    """A handler result already in its JSON form, sent as is.
+
+    pygls converts results with cattrs, which for a hundred completion items costs more than
+    computing them; hot handlers build JSON data directly and wrap it in this.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class _Handled:
@@ -71,7 +88,60 @@ class GlmProtocol(LanguageServerProtocol):
                 return HANDLED
             raise
 
+    def _send_response(
+        self, msg_id: Any, result: Any | None = None, error: ResponseError | None = None
+    ) -> None:
+        if error is None and isinstance(result, Wire):
+            self._result_types.pop(msg_id, None)
+            self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "result": result.value})
+            return
+        super()._send_response(msg_id, result, error)
+
     def handle_message(self, message: Any) -> None:
         if message is HANDLED:
             return
         super().handle_message(message)
+
+
+class _PipeUnsupported(Exception):
+    """stdin cannot be read by the event loop; use pygls' threaded reader."""
+
+
+def serve_stdio(server: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Serve ``server`` over stdio, reading with the event loop instead of a thread per read.
+
+    pygls reads each header line and body through ``run_in_executor``: three thread hand-offs
+    per message, each of which can wait a whole GIL switch interval while a background thread
+    (indexing, symbol extraction) runs. An asyncio pipe reader has none. Falls back to pygls'
+    reader where a pipe cannot be attached (a regular file, some Windows consoles).
+    """
+    untyped: Any = server  # pygls' JsonRPCServer internals are unannotated
+    untyped._stop_event = threading.Event()
+    server.protocol.set_writer(StdoutWriter(stdout))
+    try:
+        asyncio.run(_read_pipe(server, stdin))
+    except _PipeUnsupported:
+        LanguageServer.start_io(server, stdin, stdout)
+        return
+    except BrokenPipeError:
+        log.error("connection to the client lost; shutting down")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    untyped.shutdown()
+
+
+async def _read_pipe(server: LanguageServer, stdin: BinaryIO) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=2**20)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    except (OSError, ValueError, NotImplementedError) as exc:
+        raise _PipeUnsupported from exc
+    untyped: Any = server
+    await run_async(
+        stop_event=untyped._stop_event,
+        reader=reader,
+        protocol=server.protocol,
+        logger=logging.getLogger("pygls.server"),
+        error_handler=server.report_server_error,
+    )

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -32,12 +32,18 @@ from glm_lsp.completion.engine import CompletionEngine
 from glm_lsp.completion.explain import result_to_json
 from glm_lsp.completion.history import AcceptHistory
 from glm_lsp.config import Settings, is_note, parse_settings
-from glm_lsp.items import ACCEPT_COMMAND, ResolveCache, completion_list, cursor_line, resolve
+from glm_lsp.items import (
+    LineIndex,
+    ResolveCache,
+    completion_list,
+    cursor_line,
+    snippet_support,
+)
 from glm_lsp.logs import LspLogHandler
 from glm_lsp.model_bridge import ModelBridge
-from glm_lsp.protocol import GlmProtocol
+from glm_lsp.progress import Progress
+from glm_lsp.protocol import GlmProtocol, Wire, serve_stdio
 from glm_lsp.stats import Stats
-from glm_lsp.syntax.languages import all_trigger_characters
 from glm_lsp.syntax.parse import DocumentTrees
 from glm_lsp.workspace_files import read_source
 
@@ -46,7 +52,8 @@ log = logging.getLogger(__name__)
 STATS_COMMAND = "glm-lsp.stats"
 EXPLAIN_COMMAND = "glm-lsp.explain"
 SECTION = "glmLsp"
-PROGRESS_INTERVAL_S = 0.2
+INDEX_DELAY_S = 1.0
+"""Pause in typing after which an edited document is re-indexed."""
 
 
 class GlmServer(LanguageServer):
@@ -78,6 +85,12 @@ class GlmServer(LanguageServer):
         self._file_lock = threading.Lock()
         self.index_ready = threading.Event()
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._index_timers: dict[str, asyncio.TimerHandle] = {}
+        self._line_indexes: dict[str, tuple[int | None, LineIndex]] = {}
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with an event-loop reader (see :func:`protocol.serve_stdio`)."""
+        serve_stdio(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
 
     # --- thread helpers -------------------------------------------------------------------------
 
@@ -223,21 +236,44 @@ class GlmServer(LanguageServer):
 
     # --- documents ------------------------------------------------------------------------------
 
-    def sync_document(self, uri: str, language_id: str | None = None) -> None:
-        """Bring the tree and (in the background) the index up to the client's text."""
+    def sync_document(
+        self, uri: str, language_id: str | None = None, *, index_delay: float = 0.0
+    ) -> None:
+        """Bring the tree up to the client's text now, and the index after ``index_delay``.
+
+        While the user types, the completion engine keeps the open document's own symbols
+        current; the workspace index only needs the file once typing pauses, so re-extracting
+        it on every keystroke (and competing with the event loop for the GIL) would be waste.
+        """
         doc = self.workspace.get_text_document(uri)
         parsed = self.trees.update(
             uri, doc.source, doc.version or 0, language_id, to_fs_path(uri) or None
         )
         path = parsed.path
-        if path:
-            tree = parsed.tree.copy() if parsed.tree is not None else None
-            text, lang = parsed.text, parsed.language_id
+        if not path:
+            return
+        timer = self._index_timers.pop(path, None)
+        if timer is not None:
+            timer.cancel()
+        if index_delay > 0 and self.loop is not None:
+            self._index_timers[path] = self.loop.call_later(
+                index_delay, self._index_open_document, uri, path
+            )
+        else:
+            self._index_open_document(uri, path)
 
-            def job(index: WorkspaceIndex) -> None:
-                index.update_file(path, text, lang, tree)
+    def _index_open_document(self, uri: str, path: str) -> None:
+        self._index_timers.pop(path, None)
+        parsed = self.trees.get(uri)
+        if parsed is None:
+            return
+        tree = parsed.tree.copy() if parsed.tree is not None else None
+        text, lang = parsed.text, parsed.language_id
 
-            self.index_file_later(path, job)
+        def job(index: WorkspaceIndex) -> None:
+            index.update_file(path, text, lang, tree)
+
+        self.index_file_later(path, job)
 
     def index_file_later(self, path: str, job: Callable[[WorkspaceIndex], Any]) -> None:
         """Queue one index update per path on the index thread; the newest job for a path wins."""
@@ -277,41 +313,64 @@ class GlmServer(LanguageServer):
 
         self.index_file_later(path, job)
 
+    def line_index(self, uri: str) -> LineIndex:
+        """Line table of the document's current version, computed once per version."""
+        doc = self.workspace.get_text_document(uri)
+        cached = self._line_indexes.get(uri)
+        if cached is not None and cached[0] == doc.version:
+            return cached[1]
+        index = LineIndex.of(doc.source)
+        self._line_indexes[uri] = (doc.version, index)
+        return index
+
     def note_changes(self, params: lsp.DidChangeTextDocumentParams) -> None:
         if self.engine is None:
             return
         uri = params.text_document.uri
         doc = self.workspace.get_text_document(uri)
+        index = self.line_index(uri)
         for change in params.content_changes:
             if isinstance(change, lsp.TextDocumentContentChangePartial):
-                self.engine.note_edit(uri, doc.offset_at_position(change.range.start))
+                offset, _ = cursor_line(doc, change.range.start, index)
+                self.engine.note_edit(uri, offset)
 
     # --- requests -------------------------------------------------------------------------------
 
-    def complete(self, params: lsp.CompletionParams) -> lsp.CompletionList:
+    def timed_change(self, params: lsp.DidChangeTextDocumentParams) -> None:
+        started = time.perf_counter()
+        try:
+            self.sync_document(params.text_document.uri, index_delay=INDEX_DELAY_S)
+            self.note_changes(params)
+        finally:
+            self.stats.observe("did_change", (time.perf_counter() - started) * 1000.0)
+
+    def complete(self, params: lsp.CompletionParams) -> Wire:
         started = time.perf_counter()
         try:
             return self._complete(params)
         finally:
             self.stats.observe("completion", (time.perf_counter() - started) * 1000.0)
 
-    def _complete(self, params: lsp.CompletionParams) -> lsp.CompletionList:
-        empty = lsp.CompletionList(is_incomplete=False, items=[])
+    def _complete(self, params: lsp.CompletionParams) -> Wire:
+        empty = Wire({"isIncomplete": False, "items": []})
         uri = params.text_document.uri
         parsed = self.trees.get(uri)
         if parsed is None or self.engine is None:
             log.info("completion for a document that is not open: %s", uri)
             return empty
         doc = self.workspace.get_text_document(uri)
-        offset, line = cursor_line(doc, params.position)
+        offset, line = cursor_line(doc, params.position, self.line_index(uri))
         result = self.engine.complete(parsed, offset, self.settings.completion.max_items)
-        return completion_list(
-            result,
-            doc,
-            line,
-            self.resolve_cache,
-            snippets=self.settings.completion.snippets and _snippet_support(self),
-            language=parsed.spec.name if parsed.spec is not None else None,
+        return Wire(
+            completion_list(
+                result,
+                doc,
+                line,
+                self.resolve_cache,
+                snippets=self.settings.completion.snippets
+                and snippet_support(self.client_capabilities),
+                language=parsed.spec.name if parsed.spec is not None else None,
+            )
         )
 
     def explain(self, uri: str, position: lsp.Position) -> dict[str, Any] | None:
@@ -322,50 +381,6 @@ class GlmServer(LanguageServer):
         return result_to_json(
             self.engine.complete(parsed, offset, self.settings.completion.max_items)
         )
-
-
-class Progress:
-    """One ``window/workDoneProgress`` (a no-op when the client does not support it)."""
-
-    def __init__(self, server: GlmServer, token: str | None) -> None:
-        self._server = server
-        self._token = token
-        self._last = 0.0
-
-    @classmethod
-    async def start(cls, server: GlmServer, title: str) -> Progress:
-        caps = server.client_capabilities.window
-        if caps is None or not caps.work_done_progress:
-            return cls(server, None)
-        token = f"glm-lsp-{uuid.uuid4().hex[:8]}"
-        try:
-            await server.work_done_progress.create_async(token)
-        except Exception as exc:
-            log.info("client refused a progress token: %s", exc)
-            return cls(server, None)
-        server.work_done_progress.begin(
-            token, lsp.WorkDoneProgressBegin(title=title, percentage=0, cancellable=False)
-        )
-        return cls(server, token)
-
-    def report(self, done: int, total: int) -> None:
-        """Thread-safe; rate-limited so a fast scan does not flood the client."""
-        if self._token is None:
-            return
-        now = time.monotonic()
-        if now - self._last < PROGRESS_INTERVAL_S and done < total:
-            return
-        self._last = now
-        pct = int(100 * done / total) if total > 0 else 0
-        value = lsp.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=pct)
-        self._server.call_soon(self._server.work_done_progress.report, self._token, value)
-
-    def end(self, message: str | None = None) -> None:
-        if self._token is None:
-            return
-        value = lsp.WorkDoneProgressEnd(message=message)
-        self._server.call_soon(self._server.work_done_progress.end, self._token, value)
-        self._token = None
 
 
 def _guarded(job: Callable[[WorkspaceIndex], Any], index: WorkspaceIndex, path: str) -> None:
@@ -389,139 +404,10 @@ def _roots(params: lsp.InitializeParams) -> list[Path]:
     return roots
 
 
-def _snippet_support(server: GlmServer) -> bool:
-    doc = server.client_capabilities.text_document
-    completion = doc.completion if doc is not None else None
-    item = completion.completion_item if completion is not None else None
-    return bool(item is not None and item.snippet_support)
-
-
-def _markdown_support(server: GlmServer) -> bool:
-    doc = server.client_capabilities.text_document
-    completion = doc.completion if doc is not None else None
-    item = completion.completion_item if completion is not None else None
-    formats = item.documentation_format if item is not None else None
-    return bool(formats) and lsp.MarkupKind.Markdown in (formats or [])
-
-
 def create_server(log_handler: LspLogHandler | None = None) -> GlmServer:
     """A server with every feature registered (a fresh one per process or test)."""
-    ls = GlmServer(log_handler)
+    from glm_lsp.features import register
 
-    @ls.feature(lsp.INITIALIZE)
-    def initialize(params: lsp.InitializeParams) -> None:
-        ls.setup(params)
-
-    @ls.feature(lsp.INITIALIZED)
-    def initialized(params: lsp.InitializedParams) -> None:
-        ls.on_initialized()
-
-    @ls.feature(lsp.SHUTDOWN)
-    def shutdown(params: None) -> None:
-        ls.on_shutdown()
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
-        ls.sync_document(params.text_document.uri, params.text_document.language_id)
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
-        ls.sync_document(params.text_document.uri)
-        ls.note_changes(params)
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
-    def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
-        if ls.trees.get(params.text_document.uri) is not None:
-            ls.sync_document(params.text_document.uri)
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.trees.close(uri)
-        if ls.engine is not None:
-            ls.engine.forget(uri)
-        path = to_fs_path(uri)
-        if path:
-            ls.reindex_from_disk(path)  # the buffer may have differed from the file
-
-    @ls.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched(params: lsp.DidChangeWatchedFilesParams) -> None:
-        for change in params.changes:
-            path = to_fs_path(change.uri)
-            if not path or ls.trees.get(change.uri) is not None:
-                continue  # the open buffer, not the file on disk, is the truth
-            if change.type == lsp.FileChangeType.Deleted:
-                ls.forget_file(path)
-            else:
-                ls.reindex_from_disk(path)
-
-    @ls.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
-        raw = params.settings
-        if isinstance(raw, dict) and SECTION in raw:
-            raw = raw[SECTION]
-        elif _pull_supported(ls):
-            try:
-                items = [lsp.ConfigurationItem(section=SECTION)]
-                pulled = await ls.workspace_configuration_async(
-                    lsp.ConfigurationParams(items=items)
-                )
-                raw = pulled[0] if pulled else None
-            except Exception as exc:
-                log.warning("workspace/configuration failed: %s", exc)
-                return
-        ls.apply_settings(raw, announce=True)
-
-    @ls.feature(
-        lsp.TEXT_DOCUMENT_COMPLETION,
-        lsp.CompletionOptions(
-            trigger_characters=all_trigger_characters(),
-            resolve_provider=True,
-            completion_item=lsp.ServerCompletionItemOptions(label_details_support=True),
-        ),
-    )
-    def completion(params: lsp.CompletionParams) -> lsp.CompletionList:
-        return ls.complete(params)
-
-    @ls.feature(lsp.COMPLETION_ITEM_RESOLVE)
-    def completion_resolve(params: lsp.CompletionItem) -> lsp.CompletionItem:
-        ls.stats.count("resolve.requests")
-        return resolve(params, ls.resolve_cache, markdown=_markdown_support(ls))
-
-    @ls.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
-    async def inline_completion(
-        params: lsp.InlineCompletionParams,
-    ) -> lsp.InlineCompletionList:
-        return await ls.model.inline(params)
-
-    # Command handlers take the server first: pygls injects it into any handler whose first
-    # parameter is annotated with the server's class, and passes the arguments after it.
-    @ls.command(ACCEPT_COMMAND)
-    def accepted(server: GlmServer, *args: object) -> None:
-        payload = args[0] if args else None
-        if isinstance(payload, dict) and ls.engine is not None:
-            ls.engine.accept(payload)
-            ls.stats.count("accepted.count")
-        else:
-            log.warning("glm-lsp.accepted needs one object argument, got %r", args)
-
-    @ls.command(STATS_COMMAND)
-    def stats(server: GlmServer, *args: object) -> dict[str, Any]:
-        return ls.stats.snapshot()
-
-    @ls.command(EXPLAIN_COMMAND)
-    def explain(server: GlmServer, *args: object) -> dict[str, Any] | None:
-        if len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], dict):
-            raise ValueError("glm-lsp.explain expects [uri, {line, character}]")
-        pos = args[1]
-        line, character = pos.get("line"), pos.get("character")
-        if not isinstance(line, int) or not isinstance(character, int) or min(line, character) < 0:
-            raise ValueError("glm-lsp.explain: position needs non-negative line and character")
-        return ls.explain(args[0], lsp.Position(line=line, character=character))
-
-    return ls
-
-
-def _pull_supported(server: GlmServer) -> bool:
-    ws = server.client_capabilities.workspace
-    return bool(ws is not None and ws.configuration)
+    server = GlmServer(log_handler)
+    register(server)
+    return server

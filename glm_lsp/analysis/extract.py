@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
-
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor, QueryError, Tree
@@ -31,7 +32,10 @@ _BYTE_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
 _RECEIVER = re.compile(r"^[\w$.:>-]{1,60}$")
 _BASE_NAME = re.compile(r"[A-Za-z_][\w.:]*")
 _KW_ARG = re.compile(r"\w+\s*=\s*[^,()]+")
-_FUNC_KINDS = frozenset({"function", "method"})
+_GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
+_HEAD_SPLIT = re.compile(r"[.:\->]")
+_TYPE_PREFIX = re.compile(r"^(?:(?:struct|union|enum|class|mut|const)\s+)+")
+_NO_TYPE = frozenset({"var", "auto", "let", "const", "_"})
 
 
 @dataclass
@@ -41,25 +45,22 @@ class _Pending:
     index: int
     expr: str
     mode: str  # "value" | "iter" | "ctx"
+    known: str | None = None
+    """Type read off the value node itself (a literal or ``new Foo()``) in non-Python code."""
 
 
 @cache
-def analysis_queries(spec: LanguageSpec) -> tuple[Query, Query | None] | None:
-    """Our query without the per-identifier and per-call patterns, plus a strings/comments query.
+def analysis_query(spec: LanguageSpec) -> Query | None:
+    """Our query minus its per-identifier and per-call patterns, plus strings and comments.
 
-    Counting identifiers with a regex over the code between strings and comments is several
-    times cheaper than materialising one capture per identifier.
+    One query means one walk of the tree (the walk, not the captures, is most of the cost).
+    Identifiers are then counted with a regex over the code between the strings and comments,
+    several times cheaper than materialising one capture per identifier.
     """
     source = spec.query_source()
     if not source.strip():
         return None
-    main = Query(spec.language(), source)
-    raw = source.encode("utf-8")
-    for i in range(main.pattern_count):
-        pattern = raw[main.start_byte_for_pattern(i) : main.end_byte_for_pattern(i)]
-        if b"@ref" in pattern or b"@call" in pattern:
-            main.disable_pattern(i)
-    patterns = []
+    skip: list[str] = []
     for node_type in (*spec.string_types, *spec.comment_types):
         if "content" in node_type or "fragment" in node_type:
             continue  # inside a string node that is already skipped whole
@@ -67,9 +68,15 @@ def analysis_queries(spec: LanguageSpec) -> tuple[Query, Query | None] | None:
             Query(spec.language(), f"({node_type}) @skip")
         except QueryError:
             continue
-        patterns.append(f"({node_type}) @skip")
-    skip = Query(spec.language(), "\n".join(patterns)) if patterns else None
-    return main, skip
+        skip.append(f"({node_type}) @skip")
+    full = "\n".join([source, *skip])
+    query = Query(spec.language(), full)
+    raw = full.encode("utf-8")
+    for i in range(query.pattern_count):
+        pattern = raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)]
+        if b"@ref" in pattern or b"@call" in pattern:
+            query.disable_pattern(i)
+    return query
 
 
 def word_counts(text: str) -> dict[str, int]:
@@ -79,18 +86,44 @@ def word_counts(text: str) -> dict[str, int]:
     return counts
 
 
+_RECENT_SIZE = 8
+_recent: OrderedDict[tuple[str | None, str, str], FileSymbols] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
 def extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
+    """Extraction with a tiny memo of the latest texts.
+
+    The completion engine and the index both extract the document being edited, usually from
+    the very same ``str`` object (whose hash Python caches), so the second caller pays a dict
+    lookup instead of a full extraction. Results are shared: treat them as read-only.
+    """
+    key = (spec.name if spec else None, path, text)
+    with _recent_lock:
+        hit = _recent.get(key)
+        if hit is not None:
+            _recent.move_to_end(key)
+            return hit
+    result = _extract(spec, text, tree, path)
+    with _recent_lock:
+        _recent[key] = result
+        while len(_recent) > _RECENT_SIZE:
+            _recent.popitem(last=False)
+    return result
+
+
+def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
     language = spec.name if spec else None
     try:
         if spec is None or len(text) > MAX_PARSE_BYTES:
             return FileSymbols(path, language, identifier_counts=word_counts(text))
-        queries = analysis_queries(spec)
-        if queries is None:
+        query = analysis_query(spec)
+        if query is None:
             return FileSymbols(path, language, identifier_counts=word_counts(text))
         data = encode(text)
         if tree is None:
             tree = spec.parser().parse(data)
-        return _Extractor(spec, LANGS.get(spec.name), text, data, path).run(tree, *queries)
+        return _Extractor(spec, LANGS.get(spec.name), text, data, path).run(tree, query)
     except Exception:  # a broken file must still give word frequencies
         log.exception("symbol extraction failed for %s", path)
         return FileSymbols(path, language, identifier_counts=word_counts(text))
@@ -121,11 +154,21 @@ class _Extractor:
         self.params: dict[int, list[tuple[int, str, str | None]]] = {}
         self.func_params: list[tuple[int, int]] = []  # (symbol index, params node start)
         self.seen: dict[tuple[str, str | None, int, str], int] = {}
+        self.owners: dict[int, str | None] = {}
+        self.class_ranges: list[tuple[int, int, str]] = []
+        self.class_names: dict[int, str | None] = {}
+        """Byte ranges of classes (and of methods defined outside them) → type name."""
+        """Function node start → type it belongs to (Go receivers, C++ ``A::m``)."""
 
-    def run(self, tree: Tree, query: Query, skip: Query | None) -> FileSymbols:
+    def run(self, tree: Tree, query: Query) -> FileSymbols:
         accesses: list[tuple[Node, str]] = []
         imports: dict[str, str] = {}
+        skipped: list[tuple[int, int]] = []
         for _pattern, caps in QueryCursor(query).matches(tree.root_node):
+            if "skip" in caps:
+                node = caps["skip"][0]
+                skipped.append((node.start_byte, node.end_byte))
+                continue
             if "access" in caps:
                 obj, member = caps.get("access.object"), caps.get("access.member")
                 if obj and member:
@@ -142,7 +185,7 @@ class _Extractor:
         fs = FileSymbols(self.path, self.spec.name, self.symbols, imports=imports)
         inferer = Inferer(fs)
         self._infer(inferer)
-        fs.identifier_counts = self._identifier_counts(tree, skip)
+        fs.identifier_counts = self._identifier_counts(skipped)
         fs.member_counts = self._member_counts(accesses, inferer)
         return fs
 
@@ -158,10 +201,21 @@ class _Extractor:
         container, scope, local, kind = self._enclosing(node, kind)
         if "container" in caps:
             container = _text(caps["container"][0]).rsplit("::", 1)[-1].lstrip("*& ")
-            container = re.sub(r"[\[<].*", "", container).strip() or None
+            container = _GENERIC_TAIL.sub("", container).strip() or None
+            self.owners[node.start_byte] = container
+            if container is not None:
+                self.class_ranges.append((node.start_byte, node.end_byte, container))
             if kind == "function":
                 kind = "method"
         type_text = _text(caps["type"][0]) if "type" in caps else None
+        if type_text in _NO_TYPE:
+            type_text = None
+        params_node = caps["params"][0] if "params" in caps else None
+        if kind in ("variable", "field") and "value" in caps:
+            value = caps["value"][0]
+            if value.type in self.info.function_scopes:
+                kind = "function" if kind == "variable" else "method"
+                params_node = value.child_by_field_name("parameters")
         if type_text and self.is_python:
             type_text = normalize_type(type_text)
         elif type_text:
@@ -172,8 +226,8 @@ class _Extractor:
             if self.is_python:
                 returns = normalize_type(returns)
         signature = None
-        if "params" in caps:
-            signature = _oneline(_text(caps["params"][0]))
+        if params_node is not None:
+            signature = _oneline(_text(params_node))
             if returns:
                 signature += f" -> {returns}"
         bases: tuple[str, ...] = ()
@@ -183,6 +237,8 @@ class _Extractor:
             keywords = set(self.spec.keywords)
             bases = tuple(w for w in words if w not in keywords)
         start = self.bytemap.to_str(names[-1].start_byte)
+        if kind == "function" and container is not None and not local:
+            kind = "method"
         key = (name, container, scope[0], kind if kind not in ("variable", "field") else "var")
         if key in self.seen:
             old_index = self.seen[key]
@@ -205,20 +261,23 @@ class _Extractor:
             local=local,
             bases=bases,
         )
+        if kind in ("class", "struct", "interface", "enum") and node.type in self.info.class_scopes:
+            self.class_ranges.append((node.start_byte, node.end_byte, name))
         index = len(self.symbols)
         self.seen[key] = index
         self.symbols.append(sym)
         if kind == "parameter" and node.parent is not None:
             bucket = self.params.setdefault(node.parent.start_byte, [])
             bucket.append((node.start_byte, name, type_text))
-        if "params" in caps:
-            self.func_params.append((index, caps["params"][0].start_byte))
+        if params_node is not None:
+            self.func_params.append((index, params_node.start_byte))
         if type_text is None:
             for mode in ("value", "iter", "ctx"):
                 if mode in caps:
-                    expr = _text(caps[mode][0])
-                    if len(expr) < 400:
-                        self.pending.append(_Pending(index, expr, mode))
+                    value = caps[mode][0]
+                    known = None if self.is_python else self._node_type(value)
+                    expr = _text(value) if value.end_byte - value.start_byte < 400 else ""
+                    self.pending.append(_Pending(index, expr, mode, known))
                     break
 
     def _enclosing(self, node: Node, kind: str) -> tuple[str | None, tuple[int, int], bool, str]:
@@ -251,11 +310,17 @@ class _Extractor:
         return None, (0, len(self.data)), False, kind
 
     def _class_name(self, node: Node) -> str | None:
+        key = node.start_byte
+        if key not in self.class_names:
+            self.class_names[key] = self._read_class_name(node)
+        return self.class_names[key]
+
+    def _read_class_name(self, node: Node) -> str | None:
         target = node.child_by_field_name("name") or node.child_by_field_name("type")
         if target is None:
             return None
         name = _text(target)
-        return re.sub(r"[\[<].*", "", name, flags=re.S).rsplit("::", 1)[-1].strip() or None
+        return _GENERIC_TAIL.sub("", name).rsplit("::", 1)[-1].strip() or None
 
     def _doc(self, node: Node) -> str | None:
         if self.info.docstrings:
@@ -267,9 +332,15 @@ class _Extractor:
                     return _first_doc_line(_text(lit).strip("rbuRBU").strip("\"'"))
             return None
         prev = node.prev_named_sibling
-        if prev is not None and prev.type in self.spec.comment_types:
-            if node.start_point[0] - prev.end_point[0] <= 1:
-                return _first_doc_line(re.sub(r"^\s*(?:///?|/\*\*?|\*|#)+", "", _text(prev)))
+        if prev is None and node.parent is not None:  # Go type_declaration, JS export
+            node = node.parent
+            prev = node.prev_named_sibling
+        if (
+            prev is not None
+            and prev.type in self.spec.comment_types
+            and node.start_point[0] - prev.end_point[0] <= 1
+        ):
+            return _first_doc_line(re.sub(r"^\s*(?:///?|/\*\*?|\*|#)+", "", _text(prev)))
         return None
 
     def _attach_params(self) -> None:
@@ -288,9 +359,11 @@ class _Extractor:
         node = caps["import"][0]
         alias = _text(caps["import.alias"][0]) if "import.alias" in caps else None
         source = _text(caps["import.from"][0]) if "import.from" in caps else None
+        if source is None and "import.wildcard" not in caps and "import.module" in caps:
+            source = _text(caps["import.module"][0])
         if source is not None:
             source = source.strip("\"'`<> ")
-        if "import.wildcard" in caps:
+        if "import.wildcard" in caps or _text(node).rstrip("; \n").endswith(".*"):
             imports[f"*{source}"] = source or ""
             return
         if "import.module" in caps:
@@ -299,6 +372,8 @@ class _Extractor:
                 local = alias or module.split(".", 1)[0]
                 target = module if alias else local
             else:
+                if self.spec.name in ("c", "cpp"):
+                    module = re.sub(r"\.(h|hh|hpp|hxx)$", "", module)
                 local = alias or re.split(r"[/:.]", module.rstrip("/"))[-1]
                 target = module
         elif "import.name" in caps:
@@ -323,14 +398,14 @@ class _Extractor:
             sym = self.symbols[job.index]
             if sym.type is not None:
                 continue
-            try:
-                inferred = inferer.infer(job.expr, sym.start)
-            except RecursionError:
-                inferred = None
+            inferred = job.known
+            if inferred is None and job.expr:
+                try:
+                    inferred = inferer.infer(job.expr, sym.start)
+                except RecursionError:
+                    inferred = None
             if job.mode == "iter":
                 inferred = element_type(inferred)
-            elif job.mode == "ctx" and inferred is None:
-                inferred = None
             if inferred and inferred != "None":
                 new = replace(sym, type=inferred)
                 self.symbols[job.index] = new
@@ -350,8 +425,16 @@ class _Extractor:
             text = None
             if receiver_type is None and obj.end_byte - obj.start_byte <= 60:
                 text = _text(obj)
-                head = re.split(r"[.:\->]", text, maxsplit=1)[0]
-                if head in typed_names or head in self_names:
+                head = _HEAD_SPLIT.split(text, maxsplit=1)[0]
+                if head in self_names:
+                    owner = self._self_type(obj)
+                    rest = text[len(head) :].lstrip(".:->")
+                    if owner and not rest:
+                        receiver_type = owner
+                    elif owner and "." not in rest:
+                        member_sym = inferer.member(owner, rest)
+                        receiver_type = member_sym.type if member_sym else None
+                elif head in typed_names:
                     at = self.bytemap.to_str(obj.start_byte)
                     ckey = (text, self._scope_key(obj))
                     if ckey not in cache:
@@ -365,21 +448,48 @@ class _Extractor:
                 counts[key] = counts.get(key, 0) + 1
         return counts
 
-    def _identifier_counts(self, tree: Tree, skip: Query | None) -> dict[str, int]:
+    def _node_type(self, node: Node) -> str | None:
+        """Type evident from a value node alone: a literal, or a constructor expression."""
+        literal = self.info.literals.get(node.type)
+        if literal is not None:
+            return literal
+        field_name = self.info.constructors.get(node.type)
+        if field_name is None:
+            return None
+        target = node.child_by_field_name(field_name)
+        return _type_key(_text(target)) if target is not None else None
+
+    def _self_type(self, node: Node) -> str | None:
+        """The class, struct or impl a ``self``/``this`` at ``node`` refers to."""
+        byte = node.start_byte
+        best: tuple[int, int, str] | None = None
+        for entry in self.class_ranges:
+            if entry[0] <= byte < entry[1] and (best is None or entry[0] > best[0]):
+                best = entry
+        if best is not None:
+            return best[2]
+        parent = node.parent
+        while parent is not None:
+            if parent.type in self.info.class_scopes:
+                return self._class_name(parent)
+            owner = self.owners.get(parent.start_byte)
+            if owner is not None and parent.type in self.info.function_scopes:
+                return owner
+            parent = parent.parent
+        return None
+
+    def _identifier_counts(self, skipped: list[tuple[int, int]]) -> dict[str, int]:
         """Words of the code outside strings and comments, minus the language's keywords."""
-        ranges: list[tuple[int, int]] = []
-        if skip is not None:
-            for nodes in QueryCursor(skip).captures(tree.root_node).values():
-                ranges.extend((n.start_byte, n.end_byte) for n in nodes)
-        ranges.sort()
-        counts: dict[bytes, int] = {}
+        skipped.sort()
+        parts: list[bytes] = []
         pos = 0
         data = self.data
-        for start, end in [*ranges, (len(data), len(data))]:
+        for start, end in skipped:
             if start > pos:
-                for word in _BYTE_WORD.findall(data, pos, start):
-                    counts[word] = counts.get(word, 0) + 1
+                parts.append(data[pos:start])
             pos = max(pos, end)
+        parts.append(data[pos:])
+        counts = Counter(_BYTE_WORD.findall(b" ".join(parts)))
         keywords = _keyword_set(self.spec)
         return {w: n for k, n in counts.items() if (w := decode(k)) not in keywords}
 
@@ -409,8 +519,8 @@ def _type_key(type_name: str) -> str:
         parts = [p.strip() for p in t.split("|") if p.strip() not in ("None", "null", "undefined")]
         t = parts[0] if parts else t
     t = t.lstrip("&*").strip()
-    t = re.sub(r"^(?:mut\s+|const\s+)", "", t)
-    return re.sub(r"[\[<].*", "", t, flags=re.S).strip() or type_name
+    t = _TYPE_PREFIX.sub("", t)
+    return _GENERIC_TAIL.sub("", t).strip() or type_name
 
 
 def _first_doc_line(doc: str) -> str | None:

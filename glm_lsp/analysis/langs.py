@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,11 +15,16 @@ class LangInfo:
     """Literal node type → type name, for receiver types in member frequencies."""
     self_names: frozenset[str] = frozenset({"this"})
     docstrings: bool = False
+    constructors: dict[str, str] = field(default_factory=dict)
+    """Constructor expression node type → field holding the constructed type."""
     """Python-style docstrings (first statement of the body) rather than leading comments."""
 
 
 _JS_FUNCS = frozenset(
     {
+        "function_signature",
+        "method_signature",
+        "abstract_method_signature",
         "function_declaration",
         "function_expression",
         "function",
@@ -47,6 +52,8 @@ _JS_LITERALS = {
     "regex": "RegExp",
 }
 
+_JS_NEW = {"new_expression": "constructor"}
+
 LANGS: dict[str, LangInfo] = {
     "python": LangInfo(
         function_scopes=frozenset({"function_definition", "lambda"}),
@@ -69,11 +76,13 @@ LANGS: dict[str, LangInfo] = {
         self_names=frozenset({"self", "cls"}),
         docstrings=True,
     ),
-    "javascript": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS),
-    "typescript": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS),
-    "tsx": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS),
+    "javascript": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS, constructors=_JS_NEW),
+    "typescript": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS, constructors=_JS_NEW),
+    "tsx": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS, constructors=_JS_NEW),
     "go": LangInfo(
-        function_scopes=frozenset({"function_declaration", "method_declaration", "func_literal"}),
+        function_scopes=frozenset(
+            {"function_declaration", "method_declaration", "func_literal", "method_elem"}
+        ),
         class_scopes=frozenset({"type_spec"}),
         literals={
             "interpreted_string_literal": "string",
@@ -82,12 +91,16 @@ LANGS: dict[str, LangInfo] = {
             "float_literal": "float64",
         },
         self_names=frozenset(),
+        constructors={"composite_literal": "type"},
     ),
     "rust": LangInfo(
-        function_scopes=frozenset({"function_item", "closure_expression"}),
+        function_scopes=frozenset(
+            {"function_item", "closure_expression", "function_signature_item"}
+        ),
         class_scopes=frozenset({"impl_item", "struct_item", "trait_item", "enum_item"}),
         literals={"string_literal": "&str", "raw_string_literal": "&str"},
         self_names=frozenset({"self"}),
+        constructors={"struct_expression": "name"},
     ),
     "java": LangInfo(
         function_scopes=frozenset(
@@ -97,16 +110,21 @@ LANGS: dict[str, LangInfo] = {
             {"class_declaration", "interface_declaration", "enum_declaration", "record_declaration"}
         ),
         literals={"string_literal": "String"},
+        constructors={"object_creation_expression": "type"},
     ),
     "c": LangInfo(
-        function_scopes=frozenset({"function_definition"}),
+        # declarations hold prototypes: their parameters are not file-level names
+        function_scopes=frozenset({"function_definition", "declaration"}),
         class_scopes=frozenset({"struct_specifier", "union_specifier"}),
         literals={"string_literal": "char *"},
         self_names=frozenset(),
     ),
     "cpp": LangInfo(
-        function_scopes=frozenset({"function_definition", "lambda_expression"}),
+        function_scopes=frozenset(
+            {"function_definition", "lambda_expression", "declaration", "field_declaration"}
+        ),
         class_scopes=frozenset({"class_specifier", "struct_specifier", "union_specifier"}),
         literals={"string_literal": "const char *"},
+        constructors={"new_expression": "type"},
     ),
 }

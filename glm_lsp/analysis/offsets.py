@@ -30,12 +30,15 @@ class ByteMap:
         self.ascii = len(data) == len(text)
         self._byte_starts: list[int] = []
         self._char_starts: list[int] = []
+        self._line_ascii: list[bool] = []
         if not self.ascii:
             b = c = 0
             for line in text.split("\n"):
                 self._byte_starts.append(b)
                 self._char_starts.append(c)
-                b += len(encode(line)) + 1
+                size = len(encode(line))
+                self._line_ascii.append(size == len(line))
+                b += size + 1
                 c += len(line) + 1
 
     def to_str(self, byte: int) -> int:
@@ -44,5 +47,7 @@ class ByteMap:
         byte = max(0, min(byte, len(self.data)))
         i = bisect_right(self._byte_starts, byte) - 1
         start = self._byte_starts[i]
+        if self._line_ascii[i]:
+            return min(self._char_starts[i] + byte - start, self.size)
         col = len(decode(self.data[start:byte]))
         return min(self._char_starts[i] + col, self.size)

@@ -57,7 +57,9 @@ class FileSymbols:
     """Local name → dotted module or ``module.name`` it refers to."""
 
 
-def extract_symbols(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
+def extract_symbols(
+    spec: LanguageSpec | None, text: str, tree: Tree | None, path: str
+) -> FileSymbols:
     """Symbols, frequencies and imports of one file; never raises.
 
     ``tree`` is reused when the syntax layer already parsed ``text``; without a language (or a

@@ -28,10 +28,13 @@ _ALIASES = {
     "Deque": "deque",
 }
 _PREFIXES = ("typing.", "typing_extensions.", "t.", "collections.abc.", "collections.")
-_IDENT = re.compile(r"[A-Za-z_]\w*$")
-_DOTTED = re.compile(r"[A-Za-z_][\w.]*$")
-_ATTR_TAIL = re.compile(r"(?:^|[\w)\]]\s*\.\s*)[A-Za-z_]\w*$")
-_MEMBER = re.compile(r"^(.+?)\s*\.\s*([A-Za-z_]\w*)$", re.S)
+_IDENT = re.compile(r"[^\W\d]\w*$")
+_DOTTED = re.compile(r"[^\W\d][\w.]*$")
+_ATTR_TAIL = re.compile(r"(?:^|[\w)\]]\s*\.\s*)[^\W\d]\w*$")
+_MEMBER = re.compile(r"^(.+?)\s*\.\s*([^\W\d]\w*)$", re.S)
+_SUBSCRIPTED = re.compile(r"^([\w.]+)\s*\[(.*)\]$", re.S)
+_QUALIFIERS = re.compile(r"^(?:(?:const|struct|union|enum|mut|dyn|impl)\s+)+")
+_GENERIC_ARGS = re.compile(r"^[\w.]+\s*[\[<](.*)[\]>]$", re.S)
 _NUMBER = re.compile(r"[-+]?(?:0[xob][\da-f_]+|[\d_]*\.?[\d_]+(?:e[-+]?\d+)?)(j|l|u|f)?$", re.I)
 _STRING = re.compile(r"^(?:[rbuf]{0,2})(['\"])", re.I)
 _BUILTIN_RETURNS = {
@@ -113,7 +116,7 @@ def _norm(t: str) -> str:
     parts = split_top(t, "|")
     if len(parts) > 1:
         return _union(_norm(p) for p in parts if p)
-    m = re.match(r"^([\w.]+)\s*\[(.*)\]$", t, re.S)
+    m = _SUBSCRIPTED.match(t)
     if not m:
         name = _strip_prefix(t)
         return _ALIASES.get(name, name)
@@ -141,15 +144,16 @@ def _union(parts: Iterable[str]) -> str:
 def head_of(type_name: str) -> str:
     """``list[int]`` → ``list``; ``Vec<T>`` → ``Vec``; ``pkg.Foo`` stays whole."""
     t = type_name.strip().lstrip("&*").strip()
+    t = _QUALIFIERS.sub("", t).lstrip("&*")
     for opener in "[<":
         i = t.find(opener)
         if i > 0:
             t = t[:i]
-    return t.strip()
+    return t.rstrip("*& ").strip()
 
 
 def _args_of(type_name: str) -> list[str]:
-    m = re.match(r"^[\w.]+\s*[\[<](.*)[\]>]$", type_name.strip(), re.S)
+    m = _GENERIC_ARGS.match(type_name.strip())
     return [a for a in split_top(m.group(1), ",") if a] if m else []
 
 
@@ -256,9 +260,8 @@ class Inferer:
     def enclosing_class(self, at: int) -> str | None:
         best: Symbol | None = None
         for sym in self.classes:
-            if sym.start <= at <= sym.end:
-                if best is None or sym.start > best.start:
-                    best = sym
+            if sym.start <= at <= sym.end and (best is None or sym.start > best.start):
+                best = sym
         return best.name if best else None
 
     def member(self, type_name: str, name: str) -> Symbol | None:
@@ -281,7 +284,7 @@ class Inferer:
         e = expr.strip()
         if not e or depth > _MAX_DEPTH:
             return None
-        lit = literal_type(e)
+        lit = literal_type(e) if self.language == "python" else None
         if lit is not None:
             return lit
         if e.startswith("await "):
@@ -326,28 +329,36 @@ class Inferer:
         return sym.type
 
     def _call_type(self, callee: str, at: int, depth: int) -> str | None:
+        if "::" in callee:  # Type::new(), Type::from(...): constructors by convention
+            owner = head_of(callee.rpartition("::")[0]).rsplit("::", 1)[-1]
+            return owner if owner[:1].isupper() else None
         if _IDENT.match(callee):
             sym = self.visible(callee, at)
             if sym is None and self.index is not None:
                 found = self.index.lookup(callee, self.language)
                 sym = found[0] if found else None
+            if sym is not None and sym.kind == "module" and self.index is not None:
+                found = self.index.lookup(callee, self.language)
+                sym = found[0] if found else sym
             if sym is not None:
                 if sym.kind in ("class", "struct"):
                     return sym.name
+                if sym.kind == "module":  # an imported name: constructor by convention
+                    return callee if callee[:1].isupper() else None
                 return sym.returns
-            if self.language == "python":
-                if callee in _PY_CLASSES:
-                    return callee
-                return _BUILTIN_RETURNS.get(callee)
-            return None
+            if self.language == "python" and callee in _PY_CLASSES:
+                return callee
+            if self.language == "python" and callee in _BUILTIN_RETURNS:
+                return _BUILTIN_RETURNS[callee]
+            return callee if callee[:1].isupper() else None  # Foo(): a class by convention
         m = _MEMBER.match(callee)
         if m is not None:
             obj, attr = m.group(1), m.group(2)
-            owner = self.infer(obj, at, depth + 1)
-            if owner:
-                sym = self.member(owner, attr)
-                if sym is not None:
-                    return sym.name if sym.kind == "class" else sym.returns
+            owner_type = self.infer(obj, at, depth + 1)
+            if owner_type:
+                member = self.member(owner_type, attr)
+                if member is not None:
+                    return member.name if member.kind == "class" else member.returns
             if attr[:1].isupper():
                 return attr  # module.Class(): a constructor by convention
         return None
@@ -376,7 +387,7 @@ def _callee(expr: str) -> str | None:
             depth -= 1
             if depth == 0:
                 head = expr[:i].strip()
-                return head if head and _ATTR_TAIL.search(head) else None
+                return head if head and (_ATTR_TAIL.search(head) or "::" in head) else None
     return None
 
 

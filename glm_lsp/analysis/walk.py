@@ -15,15 +15,53 @@ from glm_lsp.syntax.languages import spec_for
 log = logging.getLogger(__name__)
 
 ALWAYS_SKIPPED = frozenset(
-    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache",
-     ".ruff_cache", ".pytest_cache", ".tox", ".nox"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+        ".nox",
+    }
 )
 """Directories never worth indexing, whatever the ignore files say."""
 
 WORD_ONLY_EXTENSIONS = frozenset(
-    {".rb", ".php", ".lua", ".sh", ".bash", ".kt", ".kts", ".swift", ".scala", ".cs", ".m",
-     ".hs", ".ex", ".exs", ".clj", ".sql", ".r", ".jl", ".dart", ".zig", ".nim", ".pl",
-     ".vue", ".svelte", ".el", ".ml", ".fs"}
+    {
+        ".rb",
+        ".php",
+        ".lua",
+        ".sh",
+        ".bash",
+        ".kt",
+        ".kts",
+        ".swift",
+        ".scala",
+        ".cs",
+        ".m",
+        ".hs",
+        ".ex",
+        ".exs",
+        ".clj",
+        ".sql",
+        ".r",
+        ".jl",
+        ".dart",
+        ".zig",
+        ".nim",
+        ".pl",
+        ".vue",
+        ".svelte",
+        ".el",
+        ".ml",
+        ".fs",
+    }
 )
 """Languages without a grammar here whose words still feed word completion."""
 

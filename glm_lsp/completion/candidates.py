@@ -54,6 +54,7 @@ _IMPLICIT_THIS = {"java", "cpp", "c_sharp", "kotlin"}
 _SELF_NAMES = {"self", "this", "cls", "Self"}
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD_WINDOW = 4000
+_FRESH_WINDOW = 400
 
 
 @dataclass
@@ -93,8 +94,13 @@ def collect(
     file: FileSymbols,
     index: WorkspaceIndex | None,
     path: str | None = None,
+    fresh: bool = True,
 ) -> CandidateSet:
-    """All static candidates for ``ctx``, de-duplicated by name (nearest source wins)."""
+    """All static candidates for ``ctx``, de-duplicated by name (nearest source wins).
+
+    ``fresh`` says whether ``file`` was extracted from the current text; when it was not, the
+    lines around the cursor are scanned for names typed since.
+    """
     out = CandidateSet()
     if ctx.in_string or ctx.in_comment:
         return out
@@ -109,7 +115,7 @@ def collect(
             _run(out, "scope", lambda: _scope_names(ctx, file, language, out))
             _run(out, "builtins", lambda: _builtins(language, out))
             _run(out, "keywords", lambda: _keywords(ctx, out))
-        _run(out, "words", lambda: _words(ctx, file, out))
+        _run(out, "words", lambda: _words(ctx, file, out, fresh))
     out.candidates = dedupe(out.candidates)
     return out
 
@@ -194,7 +200,8 @@ def _members(
     if module is not None:
         found = True
         for sym in module:
-            out.add(from_symbol(sym, "member"))
+            # What a module merely imported is reachable through it but rarely used that way.
+            out.add(from_symbol(sym, "member", distance=2 if sym.kind == "module" else 0))
     rtype: str | None = None
     if not found:
         rtype = sources.receiver_type(ctx, receiver, file, index)
@@ -206,9 +213,16 @@ def _members(
         found = found or bool(syms)
         for sym in syms:
             out.add(from_symbol(sym, "member"))
-    keys.append(f"name:{receiver}")
+    if receiver not in _SELF_NAMES or not rtype:
+        # `self` is every class's receiver: its uses say nothing about this class's members.
+        keys.append(f"name:{receiver}")
     out.receiver_keys = tuple(keys)
-    used = sources.used_members(keys, file, index, ctx.text)
+    used = sources.used_members(keys, file, index, ctx.text, ctx.replace_start)
+    current = ctx.text[ctx.replace_start : ctx.word_end]
+    if current in used:  # the half-typed member under the cursor is no evidence for itself
+        used[current] -= 1
+        if used[current] <= 0:
+            del used[current]
     out.member_counts = used
     for name in used:
         out.add(Candidate(name, "field", "member", detail=f"used on {receiver}", scope_distance=1))
@@ -216,6 +230,11 @@ def _members(
         # Duck typing: classes that define what this receiver is used for.
         for sym in sources.classes_with_members(set(used), file, lang):
             out.add(from_symbol(sym, "member", distance=2))
+    if not found:
+        # The type is unknown: any attribute this file uses is possible, the ones seen on this
+        # receiver (above) first.
+        for name in sources.all_members(file):
+            out.add(Candidate(name, "field", "member", detail="attribute", scope_distance=3))
 
 
 # --- names in scope -----------------------------------------------------------------------------
@@ -227,45 +246,47 @@ def _scope_names(
     offset = ctx.offset
     classes = [s for s in ctx.scopes if s.kind in ("class", "impl")]
     implicit_this = language in _IMPLICIT_THIS and classes
+    scope_starts = {s.start for s in ctx.scopes if s.kind != "module"}
     for sym in file.symbols:
-        if sym.container is not None and sym.kind not in ("parameter", "variable"):
+        if sym.container is not None:
+            # Members are bare names only inside their class, in languages with implicit `this`.
             if implicit_this and sym.container == classes[0].name:
                 out.add(from_symbol(sym, "enclosing", distance=1))
             continue
-        if not _visible(sym, offset):
+        if not _visible(sym, offset, scope_starts):
             continue
-        distance, is_module = _scope_distance(ctx, sym)
-        if sym.name in file.imports or sym.kind == "module" or sym.origin:
-            source = "import"
-        elif is_module:
-            source = "module"
-        elif distance == 0:
-            source = "parameter" if sym.kind == "parameter" else "local"
+        if sym.kind == "module" or sym.origin:
+            out.add(from_symbol(sym, "import", len(ctx.scopes)))
+        elif not sym.local:
+            out.add(from_symbol(sym, "module", len(ctx.scopes)))
         else:
-            source = "enclosing"
-        out.add(from_symbol(sym, source, distance))
+            distance = _scope_distance(ctx, sym)
+            source = "parameter" if sym.kind == "parameter" else "local"
+            out.add(from_symbol(sym, source if distance == 0 else "enclosing", distance))
     for local, target in file.imports.items():
-        out.add(Candidate(local, "module", "import", detail=target, scope_distance=len(ctx.scopes)))
+        if not local.startswith("*"):
+            out.add(Candidate(local, "module", "import", detail=target, scope_distance=9))
 
 
-def _visible(sym: Symbol, offset: int) -> bool:
+def _visible(sym: Symbol, offset: int, scope_starts: set[int]) -> bool:
+    """In its scope's range, or in a scope the syntax layer says encloses the cursor (a
+    half-written statement can end the function's node before the cursor)."""
     if sym.scope_end <= 0 and sym.scope_start <= 0:
         return True
-    return sym.scope_start <= offset <= sym.scope_end
+    return sym.scope_start <= offset <= sym.scope_end or sym.scope_start in scope_starts
 
 
-def _scope_distance(ctx: CursorContext, sym: Symbol) -> tuple[int, bool]:
-    """How many enclosing scopes lie between the cursor and the symbol's scope."""
-    scopes = [s for s in ctx.scopes if s.kind != "block"] or list(ctx.scopes)
-    if not scopes:
-        return 0, sym.scope_start <= 0
-    if sym.scope_end <= 0 and sym.scope_start <= 0:
-        return len(scopes) - 1, True
-    for i, scope in enumerate(scopes):
+def _scope_distance(ctx: CursorContext, sym: Symbol) -> int:
+    """How many enclosing function scopes lie between the cursor and a local's scope."""
+    distance = 0
+    for scope in ctx.scopes:
+        if scope.kind in ("module", "block"):
+            continue
         # The innermost cursor scope that the symbol's scope covers is where it lives.
         if sym.scope_start <= scope.start + 2 and scope.end <= sym.scope_end + 2:
-            return i, scope.kind == "module" or i == len(scopes) - 1
-    return len(scopes) - 1, True
+            return distance
+        distance += 1
+    return distance
 
 
 def _builtins(language: str | None, out: CandidateSet) -> None:
@@ -309,15 +330,26 @@ def _call_text(ctx: CursorContext) -> str:
     return ctx.text[start : ctx.offset] if start >= 0 else ""
 
 
-def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet) -> None:
-    """Identifiers of the document: a safety net for names the analysis missed or just typed."""
+def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet, fresh: bool) -> None:
+    """Identifiers of the document: a safety net for names the analysis missed or just typed.
+
+    The analysis counts identifiers outside strings and comments; the raw text around the cursor
+    is only scanned when those counts are older than the text (or there is no grammar), since it
+    also holds the prose of comments.
+    """
     current = ctx.text[ctx.replace_start : ctx.word_end]
     counts = file.identifier_counts
-    lo = max(0, ctx.offset - _WORD_WINDOW)
-    near = {m.group() for m in _WORD.finditer(ctx.text, lo, ctx.offset + _WORD_WINDOW)}
+    near: set[str] = set()
+    if not fresh or ctx.language is None:
+        window = _WORD_WINDOW if ctx.language is None else _FRESH_WINDOW
+        lo, hi = max(0, ctx.offset - window), ctx.offset + window
+        near = {m.group() for m in _WORD.finditer(ctx.text, lo, hi)}
     keywords = set(ctx.language.keywords) if ctx.language else set()
     prefix = ctx.prefix
+    attributes = sources.all_members(file)
     for word in [*counts, *sorted(near - counts.keys())]:
+        if attributes.get(word, 0) >= counts.get(word, 0) > 0:
+            continue  # only ever used as `x.word`: not a name in scope
         if (word == current and counts.get(word, 1) <= 1) or word in keywords or word[0].isdigit():
             continue
         if prefix and match_quality(prefix, word) is None:

@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glm_lsp.analysis.symbols import FileSymbols
+from glm_lsp.analysis.symbols import FileSymbols, extract_symbols
 from glm_lsp.completion import candidates as cands
 from glm_lsp.completion.history import AcceptHistory
 from glm_lsp.completion.ranking import RankedItem, RankingInputs, rank
-from glm_lsp.syntax.context import CursorContext
+from glm_lsp.syntax.context import CursorContext, build_context
 from glm_lsp.syntax.languages import LanguageSpec
 
 if TYPE_CHECKING:
@@ -138,8 +138,8 @@ class CompletionEngine:
     ) -> CompletionResult:
         if ctx.in_string or ctx.in_comment:
             return CompletionResult(ctx, [], False)
-        file = self.symbols_for(doc)
-        found = cands.collect(ctx, file, self.index, doc.path)
+        file, fresh = self.symbols_for(doc)
+        found = cands.collect(ctx, file, self.index, doc.path, fresh=fresh)
         merged = cands.dedupe([*found.candidates, *model_candidates])
         keys = context_keys(ctx, found.receiver_keys, found.expected_type)
         inputs = RankingInputs(
@@ -176,18 +176,19 @@ class CompletionEngine:
 
     # --- per-document symbols -------------------------------------------------------------------
 
-    def symbols_for(self, doc: ParsedDocument) -> FileSymbols:
-        """Symbols of ``doc``: cached for its version, else the previous version's (refreshing)."""
+    def symbols_for(self, doc: ParsedDocument) -> tuple[FileSymbols, bool]:
+        """Symbols of ``doc`` and whether they are of its current version; while a newer
+        extraction runs in the background, the previous version's."""
         with self._lock:
             cached = self._symbols.get(doc.uri)
         if cached is not None and cached.version == doc.version:
-            return cached.symbols
+            return cached.symbols, True
         if cached is not None and self._background:
             self._refresh_later(doc)
-            return cached.symbols
+            return cached.symbols, False
         symbols = _extract(doc.spec, doc.text, doc.tree, doc.path or doc.uri)
         self._store(doc.uri, doc.version, symbols)
-        return symbols
+        return symbols, True
 
     def _store(self, uri: str, version: int, symbols: FileSymbols) -> None:
         with self._lock:
@@ -249,10 +250,6 @@ def _build_context(
     spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None
 ) -> CursorContext:
     try:
-        from glm_lsp.syntax.context import build_context
-    except ImportError:
-        return _fallback_context(spec, text, offset)
-    try:
         return build_context(spec, text, offset, tree)
     except Exception:  # the contract says it never raises; be sure
         log.exception("build_context failed")
@@ -260,7 +257,7 @@ def _build_context(
 
 
 def _fallback_context(spec: LanguageSpec | None, text: str, offset: int) -> CursorContext:
-    """Text-only context (used while ``build_context`` is unavailable)."""
+    """Text-only context, should ``build_context`` ever fail."""
     offset = max(0, min(offset, len(text)))
     i = offset
     while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$"):
@@ -293,14 +290,9 @@ def _fallback_context(spec: LanguageSpec | None, text: str, offset: int) -> Curs
 
 def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
     try:
-        from glm_lsp.analysis.symbols import extract_symbols
-    except ImportError:
-        extract_symbols = None
-    if extract_symbols is not None:
-        try:
-            return extract_symbols(spec, text, tree, path)
-        except Exception:
-            log.exception("symbol extraction failed for %s", path)
+        return extract_symbols(spec, text, tree, path)
+    except Exception:  # the contract says it never raises; a request must not depend on it
+        log.exception("symbol extraction failed for %s", path)
     counts: dict[str, int] = {}
     for m in _WORD.finditer(text):
         counts[m.group()] = counts.get(m.group(), 0) + 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from glm_lsp.completion.engine import CompletionResult
-from glm_lsp.completion.ranking import WEIGHTS, RankedItem
+from glm_lsp.completion.ranking import MEMBER_WEIGHTS, WEIGHTS, RankedItem
 from glm_lsp.syntax.context import CursorContext
 
 
@@ -31,10 +31,11 @@ def format_explain(result: CompletionResult, limit: int = 20) -> str:
         f", {result.elapsed_ms:.1f} ms"
     )
     width = max((len(item.candidate.name) for item in shown), default=4)
+    weights = MEMBER_WEIGHTS if result.context.receiver is not None else WEIGHTS
     for rank, item in enumerate(shown, 1):
         cand = item.candidate
         feats = "  ".join(
-            f"{name}={value:g}*{WEIGHTS.get(name, 0.0):g}" for name, value in item.features.items()
+            f"{name}={value:g}*{weights.get(name, 0.0):g}" for name, value in item.features.items()
         )
         lines.append(
             f"{rank:3d}. {cand.name:<{width}}  {item.score:7.3f}  "
@@ -57,7 +58,7 @@ def result_to_json(result: CompletionResult) -> dict[str, Any]:
         "is_incomplete": result.is_incomplete,
         "elapsed_ms": round(result.elapsed_ms, 3),
         "failures": list(result.failures),
-        "weights": dict(WEIGHTS),
+        "weights": dict(MEMBER_WEIGHTS if result.context.receiver is not None else WEIGHTS),
         "items": [_item_json(item) for item in result.items],
     }
 

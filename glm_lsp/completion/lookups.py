@@ -43,17 +43,25 @@ def receiver_type(
     ctx: CursorContext, receiver: str, file: FileSymbols, index: WorkspaceIndex | None
 ) -> str | None:
     """Type of the receiver expression; the enclosing class for ``self``/``this``."""
-    if receiver in ("self", "this", "cls", "Self"):
+    if receiver in ("self", "this", "cls", "Self", "super()"):
         for scope in ctx.scopes:
             if scope.kind in ("class", "impl") and scope.name:
-                return scope.name
+                if receiver != "super()":
+                    return scope.name
+                bases = _bases(scope.name, file, index, file.language or "")
+                return bases[0] if bases else "object"
     return infer_type(receiver, ctx.offset, file, index)
 
 
 def type_members(
-    type_name: str, file: FileSymbols, index: WorkspaceIndex | None, language: str
+    type_name: str,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    language: str,
+    depth: int = 0,
 ) -> list[Symbol]:
-    """Members of a type: this document's class, the workspace's, then the language builtins."""
+    """Members of a type and its bases: this document's classes first (they are newer than the
+    index), then the workspace's, then the language's builtin types."""
     short = type_name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
     found = [s for s in file.symbols if s.container == short and s.kind in _MEMBER_KINDS]
     if index is not None:
@@ -61,7 +69,22 @@ def type_members(
         if short != type_name:
             found.extend(index.members_of(short, language))
     found.extend(builtin_members(language, short))
+    if depth < 4:
+        for base in _bases(short, file, index, language):
+            if base != short:
+                found.extend(type_members(base, file, index, language, depth + 1))
+    if depth == 0 and language == "python" and short != "object":
+        found.extend(builtin_members(language, "object"))  # what every instance has
     return found
+
+
+def _bases(
+    class_name: str, file: FileSymbols, index: WorkspaceIndex | None, lang: str
+) -> list[str]:
+    classes = [s for s in file.symbols if s.name == class_name and s.kind in ("class", "struct")]
+    if not classes and index is not None:
+        classes = [s for s in index.lookup(class_name, lang) if s.kind in ("class", "struct")]
+    return [b.rsplit(".", 1)[-1] for c in classes[:1] for b in c.bases if b != "object"]
 
 
 def builtin_members(language: str, type_name: str) -> list[Symbol]:
@@ -92,27 +115,31 @@ def module_members(
     mod = index.module_symbols(dotted, language, path)
     if mod is None:
         return None
-    return [s for s in mod.symbols if s.container is None and s.kind != "parameter"] + [
-        Symbol(name, "module", origin=origin) for name, origin in mod.imports.items()
-    ]
+    return [
+        s for s in mod.symbols if s.container is None and not s.local and s.kind != "parameter"
+    ] + [Symbol(name, "module", origin=origin) for name, origin in mod.imports.items()]
 
 
 def used_members(
-    keys: list[str], file: FileSymbols, index: WorkspaceIndex | None, text: str = ""
+    keys: list[str], file: FileSymbols, index: WorkspaceIndex | None, text: str = "", skip: int = -1
 ) -> dict[str, int]:
     """Members seen after these receiver keys, in this file and in the workspace.
 
     When the file's tables have nothing for the receiver's name (no analysis for this language,
     or symbols older than the text), the text itself is scanned for ``receiver.member``.
     """
-    counts: dict[str, int] = {}
-    wanted = set(keys)
+    per_key: dict[str, dict[str, int]] = {key: {} for key in keys}
     for (key, member), n in file.member_counts.items():
-        if key in wanted:
-            counts[member] = counts.get(member, 0) + n
+        table = per_key.get(key)
+        if table is not None:
+            table[member] = table.get(member, 0) + n
+    counts: dict[str, int] = {}
+    for table in per_key.values():  # one access counts under its type and its name: max, not sum
+        for member, n in table.items():
+            counts[member] = max(counts.get(member, 0), n)
     names = [k[5:] for k in keys if k.startswith("name:")]
     if not counts and text and names:
-        counts = scan_members(text, names[0])
+        counts = scan_members(text, names[0], skip)
     if index is not None:
         for key in keys:
             for member, n in index.member_counts(key).items():
@@ -120,12 +147,38 @@ def used_members(
     return counts
 
 
-def scan_members(text: str, receiver: str) -> dict[str, int]:
-    """``receiver.member`` / ``->`` / ``::`` occurrences in ``text`` by member name."""
-    pattern = re.compile(rf"(?<![\w.$]){re.escape(receiver)}\s*(?:\.|->|::)\s*([A-Za-z_$][\w$]*)")
+def scan_members(text: str, receiver: str, skip: int = -1) -> dict[str, int]:
+    """``receiver.member`` / ``->`` / ``::`` occurrences in ``text`` by member name (the one
+    starting at ``skip``, the cursor's, excluded; never across a line break)."""
+    pattern = re.compile(
+        rf"(?<![\w.$]){re.escape(receiver)}[ \t]*(?:\.|->|::)[ \t]*([A-Za-z_$][\w$]*)"
+    )
     counts: dict[str, int] = {}
     for m in pattern.finditer(text):
-        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        if m.start(1) != skip:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+_ALL_MEMBERS: dict[int, tuple[FileSymbols, dict[str, int]]] = {}
+
+
+def all_members(file: FileSymbols) -> dict[str, int]:
+    """Every member name used after any receiver in the file, with its count (cached)."""
+    cached = _ALL_MEMBERS.get(id(file))
+    if cached is not None and cached[0] is file:
+        return cached[1]
+    by_kind: dict[str, dict[str, int]] = {"name": {}, "type": {}}
+    for (key, member), n in file.member_counts.items():
+        table = by_kind.get(key.split(":", 1)[0])
+        if table is not None:
+            table[member] = table.get(member, 0) + n
+    counts = dict(by_kind["type"])
+    for member, n in by_kind["name"].items():
+        counts[member] = max(counts.get(member, 0), n)
+    if len(_ALL_MEMBERS) > 16:
+        _ALL_MEMBERS.clear()
+    _ALL_MEMBERS[id(file)] = (file, counts)
     return counts
 
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 
 class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message is meant for the user (what is wrong, what to do)."""
+    """A model could not be loaded; the message is for the user (what is wrong, what to do)."""
 
 
 class ModelRequestError(RuntimeError):
@@ -45,7 +45,10 @@ class GenerationRequest:
 
     ``prompt`` is the full prompt text, special tokens written out (``[gMASK]<sop>...``); backends
     tokenize it with special tokens enabled. ``stop_ids`` stop on token ids (control tokens decode
-    to empty text, so string stops never see them); ``stop_strings`` cut the decoded text.
+    to empty text, so string stops never see them); empty means the model's end-of-generation
+    set. ``stop_strings`` cut the decoded text.
+    ``segments`` (optional, from ``Template.segments``) lets a local backend tokenize user code
+    without special tokens when it happens to spell one (``"<|user|>"`` in a string literal).
     """
 
     prompt: str
@@ -53,11 +56,12 @@ class GenerationRequest:
     stop_ids: tuple[int, ...] = ()
     stop_strings: tuple[str, ...] = ()
     temperature: float = 0.0
+    segments: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass
 class Generation:
-    """The outcome of one request; ``finish_reason`` is "stop", "length", "cancelled" or "context"."""
+    """The outcome of one request; ``finish_reason``: "stop", "length" or "cancelled"."""
 
     text: str
     prompt_tokens: int
@@ -66,6 +70,7 @@ class Generation:
     cancelled: bool
     finish_reason: str
     elapsed_s: float
+    token_ids: tuple[int, ...] = ()
 
     @property
     def prompt_tokens_evaluated(self) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
-from glm_lsp.syntax.expected import expected_type
+from glm_lsp.syntax.expected import expected_type, python_return_annotation
 from glm_lsp.syntax.languages import LanguageSpec
 from glm_lsp.syntax.parse import ByteOffsets, offsets_for
 from glm_lsp.syntax.scopes import ScopeNode, enclosing_scopes, return_type
@@ -31,10 +31,13 @@ log = logging.getLogger(__name__)
 class Scope:
     """One enclosing scope, innermost first in ``CursorContext.scopes``."""
 
-    kind: str  # "function" | "class" | "module" | "block" | "lambda" | "impl" | ...
+    kind: str  # "function" | "class" | "module" | "lambda" | "impl" | "trait" | "interface"
+    # | "namespace" (a Rust ``mod`` is "module" too, with its name)
     name: str  # "" for anonymous scopes
     start: int  # str offset
-    end: int  # str offset
+    end: int  # str offset of the scope node's end. The cursor may lie past it: a Python block
+    # ends at its last statement, yet an indented blank line below still belongs to it, and an
+    # unclosed body being typed ends before the cursor; being listed is what says "encloses".
 
 
 @dataclass(frozen=True)
@@ -110,18 +113,31 @@ def _string_comment_state(spec: LanguageSpec, tree: Tree, b: int) -> tuple[bool,
         if kind in spec.string_types:
             if current.start_byte < b < current.end_byte:
                 return True, False
-            if b == current.end_byte and (current.has_error or _unterminated(current)):
+            if b == current.end_byte and _unterminated(current):
                 return True, False
         current = current.parent
     return None
 
 
 def _unterminated(node: Node) -> bool:
+    """Does the cursor right after ``node`` still type into it?
+
+    True for the text runs inside a literal (``string_content``, JSX text) and for a literal
+    whose closing quote is missing; false for a closed literal or a regex."""
+    kind = node.type
+    if "content" in kind or "fragment" in kind or kind == "jsx_text":
+        return True
+    if node.has_error:
+        return True
     last = node.child(node.child_count - 1) if node.child_count else None
     if last is not None and last.is_missing:
         return True
-    tail = (node.text or b"")[-1:]
-    return len(node.text or b"") < 2 or tail not in (b'"', b"'", b"`")
+    raw = node.text or b""
+    quote = next((ch for ch in raw[:4] if ch in b"\"'`"), None)
+    if quote is None:
+        return False
+    body = raw.rstrip(b"#")  # Rust raw strings: r#"..."#
+    return len(body) < 2 or body[-1] != quote
 
 
 def _scope_contains(language: str, node: Node, b: int, indent: int, data: bytes) -> bool:
@@ -161,7 +177,8 @@ def _tree_part(
     b = conv.to_byte(offset)
     state = _string_comment_state(spec, tree, b)
     if state is None and _line_has_error(tree, conv, line_start, offset):
-        text_state = line_state(text[line_start:offset], spec)
+        scan_from = _literal_end_at(spec, tree, conv, line_start, offset)
+        text_state = line_state(text[scan_from:offset], spec)
         state = text_state == "string", text_state == "comment"
     in_string, in_comment = state or (False, False)
     while anchor_end > 0 and text[anchor_end - 1] in " \t\r\n":
@@ -177,6 +194,23 @@ def _tree_part(
         spec.name, anchor, lambda n: _scope_contains(spec.name, n, b, indent, conv.data)
     )
     return in_string, in_comment, node or tree.root_node, scopes
+
+
+def _literal_end_at(
+    spec: LanguageSpec, tree: Tree, conv: ByteOffsets, line_start: int, offset: int
+) -> int:
+    """Where the line scanner may start: past a string or comment that began on an earlier
+    line and ends on this one (the tail of a docstring is no opening quote)."""
+    b = conv.to_byte(line_start)
+    end = None
+    current: Node | None = _node_at(tree, b, b)
+    while current is not None:  # the outermost literal: `string`, not its `string_content`
+        kind = current.type
+        literal = kind in spec.string_types or kind in spec.comment_types
+        if literal and current.start_byte < b < current.end_byte:
+            end = current.end_byte
+        current = current.parent
+    return line_start if end is None else min(offset, max(line_start, conv.to_str(end)))
 
 
 def _line_has_error(tree: Tree, conv: ByteOffsets, line_start: int, offset: int) -> bool:
@@ -230,7 +264,8 @@ def build_context(
         return _build(spec, text, offset, None)
     except Exception:
         log.exception("text-only cursor context failed")
-        return CursorContext(spec, text, offset, "", offset, "", "")
+        module = Scope("module", "", 0, len(text))
+        return CursorContext(spec, text, offset, "", offset, "", "", scopes=(module,))
 
 
 def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None) -> CursorContext:
@@ -279,7 +314,11 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
         language = spec.name if spec is not None else ""
 
         def declared_return() -> str | None:
-            return return_type(language, func_node) if func_node is not None else None
+            if func_node is not None:
+                return return_type(language, func_node)
+            if language == "python":  # no tree, or one too broken to show the `def`
+                return python_return_annotation(text, expr_start)
+            return None
 
         expected, call = expected_type(text, expr_start, spec, declared_return)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from glm_lsp.syntax import context as _context
 from glm_lsp.syntax.languages import LanguageSpec
 from glm_lsp.syntax.textscan import (
     enclosing_call,
@@ -19,6 +19,9 @@ from glm_lsp.syntax.textscan import (
     family,
     ident_start,
 )
+
+if TYPE_CHECKING:
+    from glm_lsp.syntax.context import ExpectedType
 
 _C_MODIFIERS = (
     r"(?:(?:final|static|const|constexpr|volatile|extern|register|private|public|protected|"
@@ -52,6 +55,7 @@ _CONTROL = frozenset(
     "if elif while for switch catch match with return sizeof typeof foreach until".split()
 )
 _GO_FUNC_HEAD = re.compile(r"\bfunc\s*(?:\([^)]*\)\s*)?$")
+_MAX_DECLARATION = 300
 _COMPARISONS = ("===", "!==", "==", "!=", "<=", ">=")
 _ASSIGN_OPERATORS = ("+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=", "//=", "**=")
 
@@ -94,9 +98,7 @@ def call_site(
     lang = family(spec)
     if lang in ("c", "cpp", "java") and before and before not in _CALL_KEYWORDS:
         return None  # `int f(` declares, it does not call
-    if lang == "go" and re.search(
-        r"\bfunc\s*(?:\([^)]*\)\s*)?$", text[max(0, callee_start - 200) : callee_start]
-    ):
+    if lang == "go" and _GO_FUNC_HEAD.search(text, max(0, callee_start - 200), callee_start):
         return None
     return CallSite(callee, index, arg_start)
 
@@ -124,20 +126,21 @@ def _annotation(lang: str, segment: str) -> str | None:
     return m.group("t") if m is not None else None
 
 
-def _python_return_fallback(text: str, end: int) -> str | None:
-    """Without a usable tree: the ``-> T`` of the nearest less-indented ``def`` above."""
+_PY_DEF = re.compile(r"(?m)^([ \t]*)(?:async[ \t]+)?def[ \t][^\n]*")
+_PY_RETURNS = re.compile(r"->\s*(.+?)\s*:\s*(?:#.*)?$")
+
+
+def python_return_annotation(text: str, end: int) -> str | None:
+    """Without a tree: the ``-> T`` of the nearest ``def`` above that is indented less than
+    the line at ``end`` (``None`` when that ``def`` has no annotation)."""
     line_start = text.rfind("\n", 0, end) + 1
-    indent = len(text[line_start:end]) - len(text[line_start:end].lstrip())
-    for m in reversed(
-        list(
-            re.finditer(
-                r"(?m)^([ \t]*)(?:async\s+)?def\s.*?->\s*(.+?)\s*:\s*$",
-                text[max(0, end - 20000) : line_start],
-            )
-        )
-    ):
+    line = text[line_start:end]
+    indent = len(line) - len(line.lstrip())
+    window_start = max(0, line_start - 20000)
+    for m in reversed(list(_PY_DEF.finditer(text, window_start, line_start))):
         if len(m.group(1)) < indent:
-            return m.group(2)
+            returns = _PY_RETURNS.search(m.group(0))
+            return returns.group(1) if returns is not None else None
     return None
 
 
@@ -146,8 +149,10 @@ def expected_type(
     expr_start: int,
     spec: LanguageSpec | None,
     return_type: Callable[[], str | None],
-) -> tuple[_context.ExpectedType | None, CallSite | None]:
+) -> tuple[ExpectedType | None, CallSite | None]:
     """What the expression starting at ``expr_start`` should evaluate to, and the enclosing call."""
+    from glm_lsp.syntax.context import ExpectedType  # here: context.py imports this module
+
     lang = family(spec)
     parens = enclosing_call(text, expr_start, spec)
     call = call_site(text, parens, spec)
@@ -157,9 +162,7 @@ def expected_type(
 
     if word == "return":
         declared = return_type()
-        if declared is None and lang == "python":
-            declared = _python_return_fallback(text, end)
-        return _context.ExpectedType(type=declared, source="return"), call
+        return ExpectedType(type=declared, source="return"), call
 
     python_is = lang == "python" and word == "is"
     python_is_not = lang == "python" and word == "not" and _word_before(text, end - 3, spec) == "is"
@@ -169,27 +172,27 @@ def expected_type(
         )
         peer_end = _strip_spaces_back(text, op_start)
         peer = text[expression_start(text, peer_end, spec) : peer_end]
-        return (_context.ExpectedType(type=None, source="comparison", peer=peer or None), call)
+        return (ExpectedType(type=None, source="comparison", peer=peer or None), call)
 
     for op in _COMPARISONS:
         if text.startswith(op, end - len(op)):
             peer_end = _strip_spaces_back(text, end - len(op))
             peer = text[expression_start(text, peer_end, spec) : peer_end]
-            return _context.ExpectedType(type=None, source="comparison", peer=peer or None), call
+            return ExpectedType(type=None, source="comparison", peer=peer or None), call
 
     if end > 0 and text[end - 1] == "=" and (end < 2 or text[end - 2] not in "=!<>:"):
         for op in _ASSIGN_OPERATORS:
             if text.startswith(op, end - len(op)):
                 target_end = _strip_spaces_back(text, end - len(op))
                 target = text[expression_start(text, target_end, spec) : target_end]
-                return _context.ExpectedType(
-                    type=None, source="assignment", peer=target or None
-                ), call
+                return ExpectedType(type=None, source="assignment", peer=target or None), call
         eq = end - 1
         segment = _segment(text, eq, parens[2] if parens is not None else None, line_start)
+        if len(segment) > _MAX_DECLARATION:
+            segment = ""  # no declaration is that long; spare the regexes a pathological line
         if call is not None and lang == "python" and segment.strip().isidentifier():
             return (
-                _context.ExpectedType(
+                ExpectedType(
                     type=None,
                     source="keyword-argument",
                     callee=call.callee,
@@ -200,14 +203,14 @@ def expected_type(
             )
         declared = _annotation(lang, segment)
         if declared is not None:
-            return _context.ExpectedType(type=declared, source="annotation"), call
+            return ExpectedType(type=declared, source="annotation"), call
         target_end = _strip_spaces_back(text, eq)
         target = text[expression_start(text, target_end, spec) : target_end]
-        return _context.ExpectedType(type=None, source="assignment", peer=target or None), call
+        return ExpectedType(type=None, source="assignment", peer=target or None), call
 
     if call is not None and not text[call.arg_start : expr_start].strip():
         return (
-            _context.ExpectedType(
+            ExpectedType(
                 type=None,
                 source="argument",
                 callee=call.callee,

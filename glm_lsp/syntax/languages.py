@@ -141,7 +141,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         module="tree_sitter_javascript",
         trigger_characters=(".",),
         keywords=tuple(_JS_KEYWORDS),
-        string_types=("string", "template_string", "string_fragment"),
+        string_types=("string", "template_string", "string_fragment", "regex", "jsx_text"),
     ),
     LanguageSpec(
         name="typescript",
@@ -151,7 +151,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         entry="language_typescript",
         trigger_characters=(".",),
         keywords=tuple(_TS_KEYWORDS),
-        string_types=("string", "template_string", "string_fragment"),
+        string_types=("string", "template_string", "string_fragment", "regex"),
     ),
     LanguageSpec(
         name="tsx",
@@ -161,7 +161,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         entry="language_tsx",
         trigger_characters=(".",),
         keywords=tuple(_TS_KEYWORDS),
-        string_types=("string", "template_string", "string_fragment"),
+        string_types=("string", "template_string", "string_fragment", "regex", "jsx_text"),
     ),
     LanguageSpec(
         name="go",
@@ -170,7 +170,7 @@ SPECS: tuple[LanguageSpec, ...] = (
         module="tree_sitter_go",
         trigger_characters=(".",),
         keywords=tuple(_GO_KEYWORDS),
-        string_types=("interpreted_string_literal", "raw_string_literal"),
+        string_types=("interpreted_string_literal", "raw_string_literal", "rune_literal"),
     ),
     LanguageSpec(
         name="rust",

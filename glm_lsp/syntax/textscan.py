@@ -17,6 +17,12 @@ from glm_lsp.syntax.languages import LanguageSpec
 LOOKBACK = 4000
 """How far back (in characters) an enclosing call or a receiver expression is searched."""
 
+MAX_IDENTIFIER = 512
+"""Identifier scans stop here: a longer run of letters is data (base64, minified), not a name."""
+
+MAX_LINE_SCAN = 5000
+"""Longer line prefixes are not scanned for quotes (their string state is reported unknown)."""
+
 _JS_FAMILY = frozenset({"javascript", "typescript", "tsx"})
 _OPEN = {")": "(", "]": "[", "}": "{"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
@@ -27,19 +33,26 @@ def family(spec: LanguageSpec | None) -> str:
 
 
 def is_ident_char(ch: str, spec: LanguageSpec | None) -> bool:
-    """Unicode letters and digits, ``_``, and ``$`` where the language allows it."""
-    return ch.isalnum() or ch == "_" or (ch == "$" and family(spec) in _JS_FAMILY)
+    """Unicode letters, digits and combining marks (``XID_Continue``), ``_``, and ``$`` where
+    the language allows it."""
+    if ch.isalnum() or ch == "_":
+        return True
+    if ch == "$":
+        return family(spec) in _JS_FAMILY
+    return not ch.isascii() and ("a" + ch).isidentifier()
 
 
 def ident_start(text: str, end: int, spec: LanguageSpec | None) -> int:
+    """Start of the identifier ending at ``end`` (at most ``MAX_IDENTIFIER`` characters back)."""
     i = end
-    while i > 0 and is_ident_char(text[i - 1], spec):
+    floor = max(0, end - MAX_IDENTIFIER)
+    while i > floor and is_ident_char(text[i - 1], spec):
         i -= 1
     return i
 
 
 def ident_end(text: str, start: int, spec: LanguageSpec | None) -> int:
-    i, n = start, len(text)
+    i, n = start, min(len(text), start + MAX_IDENTIFIER)
     while i < n and is_ident_char(text[i], spec):
         i += 1
     return i
@@ -188,10 +201,23 @@ def expression_start(text: str, end: int, spec: LanguageSpec | None) -> int:
             return after_op
         i = after_op = k
         sep = _skip_space_back(text, i, floor)
+        if sep < i and "\n" in text[sep:i] and not _member_at_line_end(text, sep, spec):
+            return i
         found = member_operator_before(text, sep, spec)
         if found is None:
             return i
         i = _skip_space_back(text, found[1], floor)
+
+
+def _member_at_line_end(text: str, end: int, spec: LanguageSpec | None) -> bool:
+    """May an operator ending a line (``a.\n  b``, Go style) continue onto the next one?
+
+    Not in Python (a syntax error outside brackets, and mostly prose: ``# … done.``), and not
+    when the operator sits in a comment or string of its line."""
+    if family(spec) == "python":
+        return False
+    line_start = text.rfind("\n", 0, end) + 1
+    return line_state(text[line_start:end], spec) is None
 
 
 def receiver_before(text: str, end: int, spec: LanguageSpec | None) -> tuple[str, str, int] | None:
@@ -219,6 +245,8 @@ def receiver_before(text: str, end: int, spec: LanguageSpec | None) -> tuple[str
 def line_state(line_prefix: str, spec: LanguageSpec | None) -> str | None:
     """``"string"`` / ``"comment"`` / ``None`` at the end of ``line_prefix``, scanning only this
     line (the fallback when there is no tree, or the tree is broken on this line)."""
+    if len(line_prefix) > MAX_LINE_SCAN:
+        return None  # minified or generated code: not worth a slow character loop
     fam = family(spec)
     quotes = _quote_chars(spec)
     line_comment = "#" if fam == "python" else "//"

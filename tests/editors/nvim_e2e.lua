@@ -83,7 +83,14 @@ lua(
   [[
   local cmd, settings = ...
   vim.lsp.log.set_level('WARN')
-  vim.lsp.config('glm_lsp', { cmd = cmd, init_options = settings, settings = { glmLsp = settings } })
+  vim.lsp.config('glm_lsp', {
+    cmd = cmd,
+    init_options = settings,
+    settings = { glmLsp = settings },
+    on_exit = function(code, signal)
+      _G.glm_exit = { code = code, signal = signal }
+    end,
+  })
   vim.lsp.enable('glm_lsp')
   vim.keymap.set('i', '<C-l>', '<Plug>(glm-lsp-accept)')
   vim.o.completeopt = 'menuone,noselect,noinsert'
@@ -110,13 +117,15 @@ check(
 )
 
 lua([[vim.cmd.edit(vim.fn.fnameescape(...))]], FILE)
-local client_id = wait(ATTACH_MS, function()
+local attach = wait(ATTACH_MS, function()
   return lua([[
+    if _G.glm_exit then return { exit = _G.glm_exit } end
     local c = vim.lsp.get_clients({ name = 'glm_lsp', bufnr = 0 })[1]
-    return c and c.initialized and c.id or nil
+    return c and c.initialized and { id = c.id } or nil
   ]])
 end)
-if not check('client attached to ' .. vim.fs.basename(FILE), client_id ~= nil) then
+local client_id = attach and attach.id
+if not check('client attached to ' .. vim.fs.basename(FILE), client_id ~= nil, attach) then
   say(lua([[return table.concat(vim.fn.readfile(vim.lsp.log.get_filename()), '\n')]]) or '')
   finish()
 end

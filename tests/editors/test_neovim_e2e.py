@@ -35,6 +35,7 @@ def test_neovim_end_to_end(
     settings = {
         "cache": {"dir": str(tmp_path / "glm-cache")},
         "inline": {"enabled": True, "maxTokens": 16, "mode": "line"},
+        "completion": {"modelItems": 0},
         "model": {"path": str(tiny_model) if tiny_model else None, "threads": 1},
     }
     env = dict(isolated_env)

@@ -50,7 +50,7 @@ CASES = [
     # rust / go / c
     ("rust", "fn main() {\n    ‸\n}", BLOCK),
     ("rust", "fn main() {\n    let v = vec![1];\n    ‸\n}", LINE),
-    ("rust", "let s = \"abc‸\";", None),
+    ("rust", 'let s = "abc‸";', None),
     ("go", "func f() {\n\t‸\n}", BLOCK),
     ("go", "x := y.‸", LINE),
     ("c", "int main(void) {\n    ‸\n}", BLOCK),

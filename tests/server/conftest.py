@@ -62,3 +62,18 @@ async def nvim_client(lsp_client: LanguageClient, request: pytest.FixtureRequest
     lsp_client.init_result = result  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
+
+
+BAD_OPTIONS = {"completion": {"maxItems": -5}, "inline": {"mode": 3}, "modle": {}}
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def misconfigured_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Initialized with invalid ``initializationOptions``."""
+    root: Path = request.getfixturevalue("workspace")
+    cache = root.parent / "cache"
+    params = init_params(root, cache, options=BAD_OPTIONS)
+    result = await lsp_client.initialize_session(params)
+    lsp_client.init_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()

@@ -42,6 +42,8 @@ BOTH = pytest.mark.parametrize("tree", [True, False], ids=["tree", "text"])
         ("python", "abc|", "abc", ""),
         ("javascript", "const $el = $e|l;", "$e", "l"),
         ("python", "$e|l", "e", "l"),  # `$` is no identifier character in Python
+        ("python", "cafe\u0301_ta|ble", "cafe\u0301_ta", "ble"),  # combining accent
+        ("python", "x = " + "a" * 5000 + "|", "a" * 512, ""),  # data, not a name: capped
         ("rust", "let x = Vec::ne|w();", "ne", "w"),
         (None, "some plain wor|ds", "wor", "ds"),
     ],
@@ -138,6 +140,9 @@ def test_stale_tree_does_not_raise() -> None:
         ("cpp", "void f() { std::vector<int>::| }", "std::vector<int>", "::"),
         ("cpp", "auto l = [](int x) { return x.|; };", "x", "."),
         (None, "foo.ba|", "foo", "."),
+        ("python", "# all done.\nself.|", "self", "."),  # a prose dot is no operator
+        ("javascript", "// the end.\nfoo.|", "foo", "."),
+        ("go", "package m\nfunc f() {\n  x := a.\n    b().|", "a.b()", "."),
     ],
 )
 def test_receiver(language: str | None, src: str, receiver: str, operator: str, tree: bool) -> None:
@@ -192,6 +197,7 @@ def test_not_member_access(language: str, src: str, tree: bool) -> None:
         ("javascript", "// abc|\nfoo()", False, True),
         ("typescript", "let x = 'it\\'s |';", True, False),
         ("go", "package m\nvar s = `raw |`", True, False),
+        ("go", "package m\nvar r = 'x|'", True, False),
         ("rust", 'fn f() { let s = "a|"; }', True, False),
         ("rust", "fn f<'a>(x: &'a str) { x.| }", False, False),
         ("rust", "/// doc |\nfn f() {}", False, True),
@@ -204,6 +210,9 @@ def test_not_member_access(language: str, src: str, tree: bool) -> None:
         ("cpp", 'auto s = R"(raw |)";', True, False),
         ("cpp", 'auto s = "a" "b|";', True, False),
         ("python", "x = 1|", False, False),
+        ("rust", 'fn f() { let s = r#"raw"#|; }', False, False),
+        ("cpp", 'auto s = u8"x"|;', False, False),
+        ("javascript", "const ok = /ab+/.|", False, False),
     ],
 )
 def test_string_and_comment(
@@ -219,6 +228,8 @@ def test_string_and_comment(
         ("python", 'x = """doc\nstring |more"""'),
         ("javascript", "const s = `line one\nline |two`;"),
         ("c", "/* line one\n line | two */"),
+        ("javascript", "const re = /ab|c/g;"),  # a regex literal is string-like
+        ("tsx", "const a = <p>Hello wor|</p>;"),  # so is JSX text
     ],
 )
 def test_multiline_strings_and_comments_need_the_tree(language: str, src: str) -> None:
@@ -498,6 +509,82 @@ def test_not_in_call_arguments(src: str) -> None:
     assert not ctx("python", src).in_call_args
 
 
+@BOTH
+@pytest.mark.parametrize(
+    ("src", "declared"),
+    [
+        ("def a() -> int:\n    pass\n\ndef b():\n    return |", None),
+        ("def a() -> int:\n    pass\n\ndef b() -> str:  # note\n    return |", "str"),
+        ("class A:\n    def m(self) -> 'A':\n        if x:\n            return |", "'A'"),
+        ("return |", None),
+    ],
+)
+def test_python_return_annotation_of_the_right_def(
+    src: str, declared: str | None, tree: bool
+) -> None:
+    c = ctx("python", src, tree=tree)
+    assert c.expected is not None
+    assert (c.expected.source, c.expected.type) == ("return", declared)
+
+
+@pytest.mark.parametrize(
+    ("language", "src", "declared"),
+    [
+        ("typescript", "function f(a: number = |) {}", "number"),
+        ("typescript", "class A { private cache: Map<K, V> = |; }", "Map<K, V>"),
+        ("tsx", "function C({ n }: Props, label: string = |) {}", "string"),
+        ("python", "class A:\n    limit: int = |\n", "int"),
+        ("java", "class A { private static final int LIMIT = |; }", "int"),
+        ("cpp", "const std::string& name = |;", "std::string&"),
+        ("c", "unsigned long n = |;", "unsigned long"),
+    ],
+)
+def test_declared_types(language: str, src: str, declared: str) -> None:
+    c = ctx(language, src)
+    assert c.expected is not None
+    assert (c.expected.source, c.expected.type) == ("annotation", declared)
+
+
+@pytest.mark.parametrize(
+    ("language", "src", "node_type"),
+    [
+        ("python", "x = foo.ba|r()", "identifier"),
+        ("python", 'x = "ab|c"', "string_content"),
+        ("python", "def f(self):\n    self.|\n", "ERROR"),  # error recovery around `x.`
+        ("javascript", "foo(1, |)", "arguments"),
+        ("rust", "fn main() { let v = Vec::|\n}", "ERROR"),
+    ],
+)
+def test_node_at_cursor(language: str, src: str, node_type: str) -> None:
+    c = ctx(language, src)
+    assert c.node_type == node_type
+    assert c.node is not None and c.node.type == node_type
+
+
+def test_crlf_python() -> None:
+    src = (
+        "class A:\r\n    def f(self):\r\n        x = self.|\r\n"
+        "\r\n    def g(self):\r\n        pass\r\n"
+    )
+    for tree in (True, False):
+        c = ctx("python", src, tree=tree)
+        assert c.receiver == "self"
+        assert [(s.kind, s.name) for s in c.scopes[:-1]] == [("function", "f"), ("class", "A")]
+        assert c.line_prefix == "        x = self."
+        assert c.line_suffix == ""
+
+
+def test_huge_inputs_stay_fast_without_a_tree() -> None:
+    minified = "var a=" + "f(x,'s'),g[1]." * 150_000 + "|"  # one 2 MB line
+    deep = "def f():\n" + "    x = [1, 2, (3)]\n" * 500_000 + "    self.|\n"  # 9 MB
+    for language, src in (("javascript", minified), ("python", deep), ("plaintext", deep)):
+        start = time.perf_counter()
+        c = ctx(language, src, tree=False)
+        elapsed = time.perf_counter() - start
+        assert c.offset == src.index("|")
+        assert elapsed < 0.5, (language, elapsed)
+
+
 def test_call_context_fields() -> None:
     c = ctx("python", "obj.run(1, 2, fla|)")
     assert (c.in_call_args, c.callee, c.argument_index) == (True, "obj.run", 2)
@@ -548,6 +635,7 @@ def test_total_failure_gives_a_minimal_context(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(module, "line_bounds", boom)
     c = ctx("python", "self.x|")
     assert (c.prefix, c.offset, c.receiver, c.word_end) == ("", 6, None, 6)
+    assert [s.kind for s in c.scopes] == ["module"]
 
 
 # ---------------------------------------------------------------- speed
@@ -573,3 +661,21 @@ def test_build_context_is_fast_on_a_large_file() -> None:
             build_context(spec, text, offset, tree)
     per_call_ms = (time.perf_counter() - start) * 1000 / (rounds * len(offsets))
     assert per_call_ms < 2.0, per_call_ms  # the budget is 1 ms; 2x slack for a loaded CI machine
+
+
+@pytest.mark.parametrize("module", ["expected", "textscan", "scopes", "parse", "context"])
+def test_each_module_imports_first(module: str) -> None:
+    """context.py and expected.py refer to each other: any import order must work."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"import glm_lsp.syntax.{module}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_line_after_a_multiline_string_is_code() -> None:
+    """The line scanner (used where the tree has errors) starts after the docstring's end."""
+    c = ctx("python", 'x = re.compile("""\n  a\n""", re.| | re.X)\n')
+    assert (c.in_string, c.receiver) == (False, "re")

@@ -1,0 +1,175 @@
+"""``glm-lsp doctor``: what this installation can do, and what to fix when it cannot.
+
+Why: "no ghost text" has many causes (llama.cpp missing or CPU-only, model missing, truncated,
+unknown template, a grammar wheel missing). One command that checks each and says what to do
+saves a debugging session. Reads headers only; loads the model only with ``--load``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+from glm_lsp.model.catalog import models_dir, resolve_model
+from glm_lsp.model.gguf_info import GgufError, read_gguf_info
+from glm_lsp.model.llama import default_threads, default_tiny_model_path
+from glm_lsp.model.templates import select_template
+
+MODEL_ENV = "GLM_LSP_MODEL"
+
+
+def check_llama() -> dict[str, Any]:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        return {
+            "ok": False,
+            "error": f"llama-cpp-python not importable: {exc}",
+            "fix": "pip install llama-cpp-python (CUDA: CMAKE_ARGS='-DGGML_CUDA=on')",
+        }
+    system = bytes(llama_cpp.llama_print_system_info()).decode("utf-8", errors="replace")
+    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    return {
+        "ok": True,
+        "version": getattr(llama_cpp, "__version__", "?"),
+        "gpu_offload": gpu,
+        "system_info": system.strip(),
+        "fix": None
+        if gpu
+        else "CPU-only build; for a GPU reinstall with CMAKE_ARGS='-DGGML_CUDA=on'",
+    }
+
+
+def check_model(spec: str | None) -> dict[str, Any]:
+    source = "argument" if spec else ("$" + MODEL_ENV if os.environ.get(MODEL_ENV) else "tiny")
+    spec = spec or os.environ.get(MODEL_ENV)
+    path = resolve_model(spec) if spec else default_tiny_model_path()
+    if path is None:
+        return {
+            "ok": False,
+            "source": source,
+            "error": f"{spec!r} is neither a file nor a catalog model",
+            "fix": "glm-lsp models list",
+        }
+    result: dict[str, Any] = {"source": source, "path": str(path)}
+    try:
+        info = read_gguf_info(path)
+    except GgufError as exc:
+        result.update(ok=False, error=str(exc), fix="glm-lsp models pull NAME, or fix model.path")
+        return result
+    template = select_template(info.metadata, info.tokens or ())
+    result.update(
+        ok=template is not None,
+        architecture=info.architecture,
+        name=info.name,
+        size=info.file_size,
+        template=template.name if template else None,
+        fim=template.fim if template else None,
+    )
+    if template is None:
+        result["fix"] = "unknown model family: set model.template (see glm-lsp models list)"
+    if path == default_tiny_model_path():
+        result["note"] = "tiny random-weights test model: output is gibberish"
+    return result
+
+
+def check_load(path: str) -> dict[str, Any]:
+    from glm_lsp.model.backend import GenerationRequest, ModelLoadError
+    from glm_lsp.model.llama import LlamaBackend
+
+    backend = LlamaBackend(path, context_size=2048)
+    try:
+        backend.load()
+        gen = backend.generate(GenerationRequest(prompt="def main():\n", max_tokens=16))
+    except ModelLoadError as exc:
+        return {"ok": False, "error": str(exc)}
+    finally:
+        backend.close()
+    tps = gen.generated_tokens / gen.elapsed_s if gen.elapsed_s > 0 else 0.0
+    return {
+        "ok": True,
+        "load_s": backend.load_seconds,
+        "gpu_layers": backend.gpu_layers,
+        "fell_back_to_cpu": backend.fell_back_to_cpu,
+        "tokens_per_s": round(tps, 1),
+    }
+
+
+def check_grammars() -> dict[str, Any]:
+    try:
+        languages = importlib.import_module("glm_lsp.syntax.languages")
+    except ImportError as exc:
+        return {"ok": False, "error": str(exc)}
+    found: list[str] = []
+    missing: dict[str, str] = {}
+    for spec in languages.SPECS:
+        try:
+            spec.language()
+            found.append(spec.name)
+        except Exception as exc:  # a missing or broken wheel: report, keep going
+            missing[spec.name] = f"{spec.module}: {exc}"
+    return {"ok": not missing, "found": found, "missing": missing}
+
+
+def gather(model: str | None, load: bool) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "default_threads": default_threads(),
+        "models_dir": str(models_dir()),
+        "llama_cpp": check_llama(),
+        "model": check_model(model),
+        "grammars": check_grammars(),
+    }
+    if load and report["llama_cpp"]["ok"] and report["model"].get("path"):
+        start = time.perf_counter()
+        report["load"] = check_load(report["model"]["path"])
+        report["load"]["total_s"] = round(time.perf_counter() - start, 3)
+    return report
+
+
+def _print_text(report: dict[str, Any]) -> None:
+    out = sys.stdout.write
+    out(
+        f"python {report['python']} on {report['platform']}, {report['cpu_count']} CPUs"
+        f" (default threads {report['default_threads']})\n"
+    )
+    for section in ("llama_cpp", "model", "grammars", "load"):
+        data = report.get(section)
+        if data is None:
+            continue
+        mark = "ok " if data.get("ok") else "!! "
+        details = {k: v for k, v in data.items() if k not in ("ok", "fix", "system_info")}
+        out(f"{mark}{section}: {json.dumps(details, default=str)}\n")
+        if data.get("fix"):
+            out(f"    fix: {data['fix']}\n")
+    out(f"models directory: {report['models_dir']}\n")
+
+
+def doctor_main(argv: list[str] | None = None) -> int:
+    """``glm-lsp doctor [--model PATH|NAME] [--load] [--json]``; 0 when all checks pass."""
+    parser = argparse.ArgumentParser(prog="glm-lsp doctor", description=__doc__)
+    parser.add_argument("--model", help="GGUF path or catalog name (default $GLM_LSP_MODEL/tiny)")
+    parser.add_argument("--load", action="store_true", help="also load it and time 16 tokens")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    report = gather(args.model, args.load)
+    if args.json:
+        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+    else:
+        _print_text(report)
+    sections = [report[k] for k in ("llama_cpp", "model", "grammars", "load") if k in report]
+    return 0 if all(s.get("ok") for s in sections) else 1
+
+
+main = doctor_main
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(doctor_main(sys.argv[1:]))

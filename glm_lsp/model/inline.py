@@ -1,0 +1,506 @@
+"""ModelService: from a cursor to ghost text and model items, without blocking anything.
+
+One service per server session. It owns the backend and its ``ModelWorker`` (one owner
+thread), loads the model in the background and reports progress, and answers two questions:
+
+- ``inline``: ghost text at the cursor (LINE or BLOCK, see ``mode.py``);
+- ``candidates``: the same generation read as dropdown items (``.items()``, a whole call).
+
+A request goes: typed-ahead reuse → prompt (``prompt.py``, in a thread) → result cache →
+the worker (newest wins; an identical prompt already generating is shared, not repeated) →
+post-processing (``completion/postprocess.py``, in a thread). Superseded requests answer ``[]``
+and count as cancelled. The asyncio loop only awaits futures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glm_lsp.completion.candidates import Candidate
+from glm_lsp.completion.postprocess import PostContext, clean
+from glm_lsp.model.backend import CancelToken, Generation, GenerationRequest, ModelBackend
+from glm_lsp.model.mode import Mode, choose_mode
+from glm_lsp.model.prompt import Budget, TokenCounter, build_window, stop_strings_for
+from glm_lsp.model.references import References
+from glm_lsp.model.results import ResultCache, TypeAhead, cache_key
+from glm_lsp.model.templates import CODEGEEX4, Template
+from glm_lsp.model.worker import Cancelled, ModelWorker
+from glm_lsp.syntax.context import CursorContext
+from glm_lsp.syntax.parse import ParsedDocument
+
+if TYPE_CHECKING:
+    from glm_lsp.analysis.index import WorkspaceIndex
+    from glm_lsp.cache import Stores
+    from glm_lsp.config import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, "int | None"], None]
+_POST_WINDOW = 6000  # chars around the cursor given to the post-processing parse check
+_PROMPT_CAP = 2048  # prompt tokens at most: prefill is the cost on a CPU
+
+
+@dataclass(frozen=True)
+class InlineSuggestion:
+    """Ghost text replacing ``document[start_offset:end_offset]`` (str offsets)."""
+
+    text: str
+    start_offset: int
+    end_offset: int
+
+    @property
+    def start(self) -> int:
+        return self.start_offset
+
+    @property
+    def end(self) -> int:
+        return self.end_offset
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    key: str
+    request: GenerationRequest
+    post: PostContext
+    prompt_tokens_estimate: int
+
+
+def resolve_model_path(settings: Settings) -> Path | None:
+    """``model.path``, then ``$GLM_LSP_MODEL``, then the catalog name ``model.name``."""
+    configured = settings.model.path or os.environ.get("GLM_LSP_MODEL")
+    if configured:
+        return Path(configured).expanduser()
+    if settings.model.name:
+        from glm_lsp.model.catalog import resolve_model
+
+        return resolve_model(settings.model.name)
+    return None
+
+
+def model_identity(path: Path | None) -> str:
+    """Cache identity of a model file: path, size and mtime (hashing gigabytes per start would
+    delay the first suggestion by minutes; any re-download changes size or mtime)."""
+    if path is None:
+        return "none"
+    try:
+        st = path.stat()
+    except OSError:
+        return str(path)
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+class ModelService:
+    """See the module doc. Construct, ``start()``, then ``await inline(...)``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: WorkspaceIndex | None = None,
+        stores: Stores | None = None,
+        progress: Progress | None = None,
+        on_error: Callable[[str], None] | None = None,
+        backend: ModelBackend | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self._progress_cb = progress
+        self._error_cb = on_error
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.state = "idle"  # idle | loading | ready | failed | disabled
+        self.error: str | None = None
+        self.model_path: Path | None = None
+        self._backend = backend
+        self._worker: ModelWorker | None = None
+        self._loaded = threading.Event()
+        self._prepare_lock = threading.Lock()
+        self._counter = TokenCounter(None)
+        self.cache = ResultCache(stores.results if stores is not None else None)
+        self.typeahead = TypeAhead()
+        self.references = References(index)
+        self._inflight: dict[str, Any] = {}
+        self._seq = {"inline": 0, "candidates": 0}
+        self.counts = {
+            "requests": 0,
+            "cancelled": 0,
+            "suggestions": 0,
+            "typeahead_hits": 0,
+            "generations": 0,
+            "shared": 0,
+            "prompt_tokens_evaluated": 0,
+            "prompt_tokens_reused": 0,
+            "generated_tokens": 0,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin loading in the background; returns at once."""
+        with contextlib.suppress(RuntimeError):
+            self._loop = asyncio.get_running_loop()
+        if self.state != "idle":
+            return
+        backend = self._backend or self._make_backend()
+        if backend is None:
+            return
+        self._backend = backend
+        self.state = "loading"
+        self._report("loading model " + (self.model_path.name if self.model_path else ""), 0)
+        self._worker = ModelWorker(backend)
+        self._worker.load().add_done_callback(self._load_done)
+
+    def _make_backend(self) -> ModelBackend | None:
+        model = self.settings.model
+        if model.backend == "none":
+            self.state = "disabled"
+            return None
+        if model.backend == "remote":
+            from glm_lsp.model.remote import RemoteBackend
+
+            if not model.remote_url:
+                self._fail("model.backend is 'remote' but model.remoteUrl is not set")
+                return None
+            return RemoteBackend(model.remote_url, model=model.name)
+        self.model_path = resolve_model_path(self.settings)
+        if self.model_path is None:
+            self._fail(
+                "no model configured: set model.path (or GLM_LSP_MODEL) to a GGUF file, or "
+                "run `glm-lsp models pull codegeex4-all-9b` and set model.name"
+            )
+            return None
+        from glm_lsp.model.llama import LlamaBackend
+
+        threads = model.threads or None
+        return LlamaBackend(
+            self.model_path,
+            context_size=model.context_size,
+            gpu_layers=model.gpu_layers,
+            n_threads=threads,
+            n_threads_batch=threads,
+        )
+
+    def _fail(self, message: str) -> None:
+        self.state = "failed"
+        self.error = message
+        log.error("model unavailable: %s (static completion continues)", message)
+        self._dispatch(self._error_cb, message)
+        self._report("model unavailable", None)
+
+    def _load_done(self, future: Any) -> None:
+        exc = future.exception()
+        if exc is not None:
+            self._fail(str(exc) or type(exc).__name__)
+            return
+        backend = self._backend
+        if backend is not None:
+            tokenize = backend.tokenize
+            self._counter = TokenCounter(tokenize if backend.name != "remote" else None)
+        self.state = "ready"
+        self._loaded.set()
+        self._report("model loaded", 100)
+
+    def _report(self, message: str, percentage: int | None) -> None:
+        cb = self._progress_cb
+        if cb is not None:
+            self._dispatch(lambda: cb(message, percentage))
+
+    def _dispatch(self, fn: Callable[..., None] | None, *args: Any) -> None:
+        """Run a user callback on the event loop's thread when there is one (load callbacks
+        fire on the worker thread; LSP notifications must be sent from the loop)."""
+        if fn is None:
+            return
+        call = functools.partial(fn, *args)
+
+        def safe() -> None:
+            try:
+                call()
+            except Exception:
+                log.exception("model progress callback failed")
+
+        loop = self._loop
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if loop is not None and loop is not current and loop.is_running():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(safe)
+                return
+        safe()
+
+    async def wait_loaded(self, timeout: float | None = None) -> bool:
+        """True once the model is ready (False on failure or timeout)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._loaded.wait, timeout)
+        return self.state == "ready"
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def close(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
+        self.state = "disabled"
+        self._loaded.set()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def note_edit(self, path: str, text: str, offset: int) -> None:
+        """Recently edited files feed the prompt's references (call on didChange)."""
+        self.references.note_edit(path, text, offset)
+
+    async def inline(
+        self,
+        doc: ParsedDocument,
+        offset: int,
+        ctx: CursorContext,
+        cancel: CancelToken | None = None,
+    ) -> list[InlineSuggestion]:
+        """Ghost text at ``offset`` (``[]`` when there is none, or when superseded)."""
+        self.counts["requests"] += 1
+        mode = choose_mode(ctx, self.settings.inline.mode)
+        if not self.ready or mode is None:
+            return []
+        ahead = self.typeahead.lookup(doc.uri, doc.text, offset)
+        if ahead is not None:
+            self.counts["typeahead_hits"] += 1
+            self.counts["suggestions"] += 1
+            return [InlineSuggestion(ahead[1], offset, offset)]
+        text = await self._suggest(doc, offset, ctx, mode, "inline", cancel)
+        if text is None:
+            return []
+        self.typeahead.remember(doc.uri, doc.text, offset, text)
+        self.counts["suggestions"] += 1
+        return [InlineSuggestion(text, offset, offset)]
+
+    async def candidates(
+        self,
+        doc: ParsedDocument,
+        offset: int,
+        ctx: CursorContext,
+        cancel: CancelToken | None = None,
+    ) -> list[Candidate]:
+        """The model's continuation of the current token as dropdown items (multi-token: a
+        member with its call, ``items()``). Shares the ghost text's generation when the
+        prompt is the same (it is, in the stable layout)."""
+        mode = choose_mode(ctx, self.settings.inline.mode)
+        if not self.ready or mode is None or self.settings.completion.model_items <= 0:
+            return []
+        text = await self._suggest(doc, offset, ctx, mode, "candidates", cancel)
+        if text is None:
+            return []
+        item = candidate_from_text(ctx, text)
+        return [item] if item is not None else []
+
+    async def _suggest(
+        self,
+        doc: ParsedDocument,
+        offset: int,
+        ctx: CursorContext,
+        mode: Mode,
+        channel: str,
+        cancel: CancelToken | None,
+    ) -> str | None:
+        self._seq[channel] += 1
+        seq = self._seq[channel]
+        loop = asyncio.get_running_loop()
+        prep = await loop.run_in_executor(None, self._prepare, doc, offset, ctx, mode)
+        if seq != self._seq[channel] or (cancel is not None and cancel.cancelled):
+            self.counts["cancelled"] += 1  # a newer request came while we built the prompt
+            return None
+        raw = self.cache.get(prep.key)
+        if raw is None:
+            gen = await self._generate(prep)
+            if gen is None:
+                self.counts["cancelled"] += 1
+                return None
+            raw = gen.text
+            if gen.finish_reason in ("stop", "length"):
+                self.cache.put(prep.key, raw)
+        return await loop.run_in_executor(None, clean, raw, prep.post)
+
+    async def _generate(self, prep: _Prepared) -> Generation | None:
+        worker = self._worker
+        if worker is None:
+            return None
+        shared = self._inflight.get(prep.key)
+        if shared is not None:
+            self.counts["shared"] += 1
+            try:
+                gen: Generation = await asyncio.shield(shared)
+                return gen
+            except (Cancelled, asyncio.CancelledError):
+                return None
+        ticket = worker.submit(prep.request)
+        future = asyncio.ensure_future(ticket.wait())
+        self._inflight[prep.key] = future
+        try:
+            gen = await asyncio.shield(future)
+        except Cancelled:
+            return None
+        except asyncio.CancelledError:
+            ticket.cancel("request cancelled")
+            raise
+        finally:
+            if self._inflight.get(prep.key) is future:
+                del self._inflight[prep.key]
+        self.counts["generations"] += 1
+        self.counts["prompt_tokens_evaluated"] += gen.prompt_tokens - gen.prompt_tokens_reused
+        self.counts["prompt_tokens_reused"] += gen.prompt_tokens_reused
+        self.counts["generated_tokens"] += gen.generated_tokens
+        return gen
+
+    def _template(self) -> Template:
+        template = getattr(self._backend, "template", None)
+        return template if isinstance(template, Template) else CODEGEEX4
+
+    def budget(self) -> Budget:
+        model = self.settings.model
+        room = model.context_size - self.settings.inline.max_tokens - 64
+        return Budget(total=max(128, min(room, _PROMPT_CAP)))
+
+    def _prepare(
+        self, doc: ParsedDocument, offset: int, ctx: CursorContext, mode: Mode
+    ) -> _Prepared:
+        """Prompt, request and post-processing inputs (runs in a thread, serialized)."""
+        text = doc.text
+        path = doc.path or ""
+        language = doc.spec.name if doc.spec is not None else (doc.language_id or "")
+        with self._prepare_lock:
+            self.references.note_edit(path, text, offset)
+            window = build_window(
+                text,
+                offset,
+                path=path,
+                language=language,
+                mode=mode,
+                counter=self._counter,
+                budget=self.budget(),
+                references=self.references.collect(path, language),
+            )
+        template = self._template()
+        stops = stop_strings_for(mode)
+        max_tokens = self.settings.inline.max_tokens
+        stop_ids: tuple[int, ...] = ()
+        default_stops = getattr(self._backend, "default_stop_ids", None)
+        if callable(default_stops):
+            with contextlib.suppress(Exception):
+                stop_ids = tuple(default_stops())
+        request = GenerationRequest(
+            prompt=template.render(window.request),
+            max_tokens=max_tokens,
+            stop_ids=stop_ids,
+            stop_strings=stops,
+            segments=tuple(template.segments(window.request)),
+        )
+        key = cache_key(
+            model_identity(self.model_path) + str(getattr(self._backend, "name", "")),
+            template.version,
+            request.prompt,
+            {"max_tokens": max_tokens, "stop": list(stops), "temperature": 0.0},
+        )
+        before_start = text.rfind("\n", 0, max(0, offset - _POST_WINDOW)) + 1
+        post = PostContext(
+            line_prefix=ctx.line_prefix,
+            suffix=text[offset : offset + _POST_WINDOW],
+            block=mode is Mode.BLOCK,
+            before=text[before_start:offset],
+            spec=doc.spec,
+            typed=ctx.prefix,
+            members=self._known_members(doc, ctx),
+        )
+        return _Prepared(key, request, post, 0)
+
+    def _known_members(self, doc: ParsedDocument, ctx: CursorContext) -> tuple[str, ...] | None:
+        """Member names at ``receiver.`` when the receiver's type is known (else no check)."""
+        if ctx.receiver is None or self.index is None or not doc.path:
+            return None
+        try:
+            from glm_lsp.completion.candidates import collect
+
+            fs = self.index.get(doc.path)
+            if fs is None:
+                return None
+            found = collect(ctx, fs, self.index, doc.path, fresh=False)
+            if found.receiver_type is None:
+                return None
+            names = tuple(c.name for c in found.candidates if c.source == "member")
+            return names or None
+        except Exception:
+            log.debug("member lookup failed", exc_info=True)
+            return None
+
+    # -- stats -------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Sections of ``glm-lsp.stats``: ``model``, ``inline``, ``cache``."""
+        info: dict[str, Any] = {}
+        if self._backend is not None:
+            with contextlib.suppress(Exception):
+                info = dict(self._backend.info())
+        c = self.counts
+        return {
+            "model": {
+                "state": self.state,
+                "loaded": self.ready,
+                "error": self.error,
+                "backend": info.get("backend", self.settings.model.backend),
+                "path": info.get("path", str(self.model_path) if self.model_path else None),
+                "gpu_layers": info.get("gpu_layers"),
+                "template": info.get("template"),
+                "generations": c["generations"],
+                "prompt_tokens_evaluated": c["prompt_tokens_evaluated"],
+                "prompt_tokens_reused": c["prompt_tokens_reused"],
+                "generated_tokens": c["generated_tokens"],
+            },
+            "inline": {
+                "requests": c["requests"],
+                "cancelled": c["cancelled"],
+                "suggestions": c["suggestions"],
+                "typeahead_hits": c["typeahead_hits"],
+                "shared": c["shared"],
+            },
+            "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
+        }
+
+
+def candidate_from_text(ctx: CursorContext, text: str) -> Candidate | None:
+    """Read a suggestion as one dropdown item: the identifier being typed, completed, plus its
+    call when the suggestion continues with a balanced ``(...)`` on the same line."""
+    line = text.split("\n", 1)[0]
+    i = 0
+    while i < len(line) and (line[i].isalnum() or line[i] == "_"):
+        i += 1
+    name = ctx.prefix + line[:i]
+    if not name or not (name[0].isalpha() or name[0] == "_"):
+        return None
+    insert = name
+    call = False
+    if line[i : i + 1] == "(":
+        depth = 0
+        for j in range(i, len(line)):
+            depth += {"(": 1, ")": -1}.get(line[j], 0)
+            if depth == 0:
+                insert = name + line[i : j + 1]
+                call = True
+                break
+    member = ctx.receiver is not None
+    kind = ("method" if call else "field") if member else ("function" if call else "variable")
+    return Candidate(
+        name=name,
+        kind=kind,
+        source="model",
+        detail="model suggestion",
+        insert_text=insert,
+        model_score=1.0,
+    )

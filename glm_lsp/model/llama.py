@@ -1,0 +1,430 @@
+"""llama-cpp-python backend: load a GGUF, generate from token ids, cancel fast, reuse the KV cache.
+
+Why it drives ``Llama`` at this level instead of ``create_completion``: GLM's end tokens are
+control tokens that decode to empty text (string stops never fire), ``suffix=`` is broken for
+these models, and cancellation must reach into the prefill. The prompt is tokenized with special
+tokens and passed as ids (no BOS is added to a list prompt); the part of it not already in the
+KV cache is evaluated in ``n_batch`` chunks with the cancel flag checked between chunks and, while
+a chunk runs, through llama.cpp's abort callback; then ``Llama.generate`` samples token by token
+and the flag is checked after each token.
+
+Not thread-safe (neither is ``Llama``): ``ModelWorker`` calls it from one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from glm_lsp.model.backend import (
+    CancelToken,
+    Generation,
+    GenerationRequest,
+    ModelLoadError,
+    cut_at_stop_strings,
+)
+from glm_lsp.model.gguf_info import GgufError, GgufInfo, read_gguf_info
+from glm_lsp.model.templates import Template, select_template
+
+log = logging.getLogger(__name__)
+_native_log = logging.getLogger("glm_lsp.llama_cpp")
+# llama.cpp logs an error line when the abort callback stops a decode; that is our own
+# cancellation, not a fault, so while one is in progress its messages go to debug.
+_log_state: dict[str, Any] = {"aborting": False, "last": 1}
+_log_callback: Any = None
+
+TINY_MODEL_FILE = "glm-tiny-q8_0.gguf"
+_HEAD_KEEP = 16  # tokens kept from the start of an over-long prompt (the template header)
+
+
+def default_tiny_model_path() -> Path:
+    """The random-weights test model shipped in ``models/tiny/`` (a source checkout)."""
+    return Path(__file__).resolve().parents[2] / "models" / "tiny" / TINY_MODEL_FILE
+
+
+def route_native_logs() -> None:
+    """Send llama.cpp's own log lines to ``logging`` (they otherwise go straight to stderr)."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    def forward(level: int, text: bytes, _data: Any) -> None:
+        # ggml levels: 1 debug, 2 info, 3 warn, 4 error, 5 continues the previous line.
+        if level == 5:
+            level = _log_state.get("last", 1)
+        _log_state["last"] = level
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if not message:
+            return
+        if level >= 3 and not _log_state["aborting"]:
+            _native_log.warning("%s", message)
+        else:
+            _native_log.debug("%s", message)
+
+    _log_callback = llama_cpp.llama_log_callback(forward)
+    llama_cpp.llama_log_set(_log_callback, None)
+
+
+def default_threads() -> int:
+    """Half the logical CPUs (≈ physical cores), at most 8.
+
+    Measured here (2 vCPUs, busy machine, tiny model): 64 tokens took 0.06 s with 1 thread and
+    0.1-1.2 s with 2 — oversubscribed llama.cpp threads spin and stall each other.
+    """
+    cpus = os.cpu_count() or 1
+    return max(1, min(8, cpus // 2))
+
+
+def resolve_gpu_layers(setting: int | str) -> int:
+    """``"auto"`` → all layers (-1) when this llama.cpp build can offload, else 0."""
+    if isinstance(setting, int):
+        return setting
+    if str(setting).strip().lower() == "auto":
+        import llama_cpp
+
+        return -1 if bool(llama_cpp.llama_supports_gpu_offload()) else 0
+    try:
+        return int(setting)
+    except ValueError:
+        raise ModelLoadError(
+            f'model.gpuLayers must be "auto" or a number, not {setting!r}'
+        ) from None
+
+
+def validate_model_file(path: str | Path) -> GgufInfo:
+    """Header check before llama.cpp sees the file; ``ModelLoadError`` says what to do."""
+    try:
+        info = read_gguf_info(path)
+    except GgufError as exc:
+        raise ModelLoadError(f"cannot use model: {exc}") from exc
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read model file {path}: {exc}") from exc
+    if not info.architecture:
+        raise ModelLoadError(f"{info.path} has no general.architecture: not a model GGUF")
+    if info.tokens is None:
+        raise ModelLoadError(f"{info.path} has no tokenizer vocabulary: not a usable model")
+    return info
+
+
+class LlamaBackend:
+    """``ModelBackend`` over ``llama_cpp.Llama`` (see the module doc for why it looks like this)."""
+
+    name = "llama"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        context_size: int = 4096,
+        gpu_layers: int | str = "auto",
+        n_threads: int | None = None,
+        n_threads_batch: int | None = None,
+        n_batch: int = 256,
+        template: str | None = None,
+        abort_callback: bool = True,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        self.context_size = context_size
+        self.gpu_layers_setting = gpu_layers
+        self.n_threads = n_threads or default_threads()
+        self.n_threads_batch = n_threads_batch or self.n_threads
+        self.n_batch = max(8, n_batch)
+        self.template_name = template
+        self.use_abort_callback = abort_callback
+        self.template: Template | None = None
+        self.gguf: GgufInfo | None = None
+        self.gpu_layers = 0
+        self.fell_back_to_cpu = False
+        self.load_seconds = 0.0
+        self._llm: Any = None
+        self._control: set[str] = set()
+        self._abort: CancelToken | None = None
+        self._abort_cb: Any = None
+        self._no_abort_cb: Any = None
+        self._eog: set[int] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self) -> None:
+        """Validate, then load (GPU first when asked, CPU on failure); ``ModelLoadError``."""
+        if self._llm is not None:
+            return
+        start = time.perf_counter()
+        info = validate_model_file(self.path)
+        self.gguf = info
+        try:
+            import llama_cpp  # noqa: F401  (fail here with a clear message, not mid-load)
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelLoadError(f"llama-cpp-python is not installed: {exc}") from exc
+        route_native_logs()
+        layers = resolve_gpu_layers(self.gpu_layers_setting)
+        try:
+            llm = self._construct(layers)
+        except ModelLoadError:
+            if layers == 0:
+                raise
+            log.warning("loading %s with %s GPU layers failed; retrying on CPU", self.path, layers)
+            layers = 0
+            self.fell_back_to_cpu = True
+            llm = self._construct(0)
+        self._llm = llm
+        self.gpu_layers = layers
+        self._control = info.control_tokens()
+        self._eog = self._end_tokens()
+        if self.use_abort_callback:
+            self._install_abort_callback()
+        self.template = select_template(info.metadata, info.tokens or (), self.template_name)
+        self.load_seconds = time.perf_counter() - start
+        log.info(
+            "loaded %s (arch %s, %d ctx, %s GPU layers, %d/%d threads, template %s) in %.2fs",
+            self.path.name,
+            info.architecture,
+            self.context_size,
+            layers,
+            self.n_threads,
+            self.n_threads_batch,
+            self.template.name if self.template else "none",
+            self.load_seconds,
+        )
+
+    def _construct(self, layers: int) -> Any:
+        import llama_cpp
+
+        assert self.gguf is not None
+        try:
+            return llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=self.context_size,
+                n_batch=self.n_batch,
+                n_gpu_layers=layers,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads_batch,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            arch = self.gguf.architecture
+            if "context" in str(exc).lower():
+                hint = f"could not create a {self.context_size}-token context (out of memory?);"
+                hint += " lower model.contextSize or model.gpuLayers"
+            else:
+                hint = f"llama.cpp could not load it (architecture {arch!r}: unsupported by this"
+                hint += " llama.cpp build, or a damaged file)"
+            raise ModelLoadError(f"{self.path.name}: {hint}: {exc}") from exc
+
+    def _end_tokens(self) -> set[int]:
+        import llama_cpp
+
+        vocab = self._llm._model.vocab
+        n_vocab = int(self._llm.n_vocab())
+        ids = {int(self._llm.token_eos())}
+        # The EOG set can hold several ids (GLM: <|endoftext|>, <|user|>, <|observation|>).
+        for token_id, text in enumerate(self.gguf.tokens if self.gguf and self.gguf.tokens else ()):
+            if (
+                text in self._control
+                and token_id < n_vocab
+                and bool(llama_cpp.llama_vocab_is_eog(vocab, token_id))
+            ):
+                ids.add(token_id)
+        return {i for i in ids if i >= 0}
+
+    def _install_abort_callback(self) -> None:
+        import llama_cpp
+
+        def should_abort(_data: Any) -> bool:
+            token = self._abort
+            if token is not None and token.cancelled:
+                _log_state["aborting"] = True
+                return True
+            return False
+
+        self._abort_cb = llama_cpp.ggml_abort_callback(should_abort)
+        self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: nothing to call per node
+
+    def _set_abort(self, cancel: CancelToken | None) -> None:
+        """Arm the abort callback for a prefill only: ggml calls it at every graph node, which
+        cost ~5-10% of decode speed on the tiny model when left armed (bench_overhead.py)."""
+        if self._abort_cb is None:
+            return
+        import llama_cpp
+
+        self._abort = cancel
+        callback = self._abort_cb if cancel is not None else self._no_abort_cb
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
+
+    def close(self) -> None:
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            llm.close()
+
+    def info(self) -> dict[str, Any]:
+        gguf = self.gguf
+        return {
+            "backend": self.name,
+            "path": str(self.path),
+            "loaded": self.loaded,
+            "architecture": gguf.architecture if gguf else None,
+            "model_name": gguf.name if gguf else None,
+            "file_size": gguf.file_size if gguf else None,
+            "context_size": self.context_size,
+            "gpu_layers": self.gpu_layers,
+            "fell_back_to_cpu": self.fell_back_to_cpu,
+            "n_threads": self.n_threads,
+            "n_threads_batch": self.n_threads_batch,
+            "template": self.template.name if self.template else None,
+            "template_version": self.template.version if self.template else None,
+            "load_seconds": round(self.load_seconds, 3),
+        }
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def _require(self) -> Any:
+        if self._llm is None:
+            raise ModelLoadError("the model is not loaded")
+        return self._llm
+
+    def tokenize(self, text: str) -> list[int]:
+        """Special tokens enabled, no BOS: templates write their own start tokens."""
+        llm = self._require()
+        return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def token_id(self, text: str) -> int | None:
+        """The id of the single token spelled ``text``, or ``None`` when the vocabulary lacks it."""
+        ids = self.tokenize(text)
+        if len(ids) != 1:
+            return None
+        spelled = self._require().detokenize(ids, special=True).decode("utf-8", errors="replace")
+        return ids[0] if spelled == text else None
+
+    def default_stop_ids(self) -> tuple[int, ...]:
+        """The template's stop tokens, else the model's end-of-generation set."""
+        if self.template is not None:
+            ids = self.template.stop_ids(self.token_id)
+            if ids:
+                return ids
+        return tuple(sorted(self._eog))
+
+    def prompt_ids(self, req: GenerationRequest) -> list[int]:
+        """Tokenize the prompt; user text that spells a control token is kept as plain text."""
+        segments = req.segments
+        if segments and any(
+            not special and any(c in text for c in self._control) for text, special in segments
+        ):
+            llm = self._require()
+            out: list[int] = []
+            for text, special in segments:
+                out.extend(llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+            return out
+        return self.tokenize(req.prompt)
+
+    def fit_prompt(self, ids: list[int], max_tokens: int) -> tuple[list[int], int]:
+        """Make prompt + generation fit ``context_size``: cap the generation, then drop the
+        oldest prompt tokens after the template header (the text next to the cursor matters)."""
+        room = self.context_size - len(ids)
+        if room >= max(1, min(max_tokens, 16)):
+            return ids, max(1, min(max_tokens, room))
+        gen = max(1, min(max_tokens, self.context_size // 4))
+        keep_tail = self.context_size - gen - _HEAD_KEEP
+        if keep_tail <= 0:
+            return ids[-(self.context_size - gen) :], gen
+        return ids[:_HEAD_KEEP] + ids[-keep_tail:], gen
+
+    # -- generation --------------------------------------------------------------------------
+
+    def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
+        llm = self._require()
+        token = cancel or CancelToken()
+        start = time.perf_counter()
+        ids, max_tokens = self.fit_prompt(self.prompt_ids(req), req.max_tokens)
+        reused = self._prefill(llm, ids, token)
+        if reused is None:
+            return self._outcome("", ids, 0, [], "cancelled", start)
+        stops = set(req.stop_ids) or self._eog  # explicit ids replace the model's EOG set
+        pieces = bytearray()
+        out_ids: list[int] = []
+        finish = "length"
+        for tok in llm.generate(
+            ids, temp=req.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0
+        ):
+            if token.cancelled:
+                finish = "cancelled"
+                break
+            if tok in stops:
+                finish = "stop"
+                break
+            out_ids.append(tok)
+            if req.stop_strings:
+                pieces += llm.detokenize([tok], special=False)
+                text, hit = cut_at_stop_strings(
+                    pieces.decode("utf-8", errors="ignore"), req.stop_strings
+                )
+                if hit:
+                    return self._outcome(text, ids, reused, out_ids, "stop", start)
+            if len(out_ids) >= max_tokens:
+                break
+            if token.cancelled:
+                finish = "cancelled"
+                break
+        # Decoded once at the end (when no stop string needed it per token): cheaper, and a
+        # character split across tokens is decoded whole.
+        raw = bytes(pieces) if req.stop_strings else llm.detokenize(out_ids, special=False)
+        text = raw.decode("utf-8", errors="ignore")
+        return self._outcome(text, ids, reused, out_ids, finish, start)
+
+    def _prefill(self, llm: Any, ids: list[int], cancel: CancelToken) -> int | None:
+        """Evaluate all but the last prompt token, reusing the cached prefix; ``None`` if
+        cancelled. Returns how many prompt tokens were reused from the previous request."""
+        if cancel.cancelled:
+            return None
+        cached = llm._input_ids  # tokens whose K/V are in the cache (previous prompt + output)
+        common = 0
+        for a, b in zip(cached, ids, strict=False):
+            if a != b:
+                break
+            common += 1
+        reuse = min(common, len(ids) - 1)
+        if llm.n_tokens != reuse:
+            if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
+                llm.n_tokens = reuse
+            else:
+                llm.reset()
+                reuse = 0
+        tail = ids[reuse:-1]
+        if tail:
+            self._set_abort(cancel)
+        try:
+            for at in range(0, len(tail), self.n_batch):
+                if cancel.cancelled:
+                    return None
+                try:
+                    llm.eval(tail[at : at + self.n_batch])
+                except RuntimeError:
+                    if cancel.cancelled:  # llama_decode aborted by the callback
+                        return None
+                    raise
+        finally:
+            if tail:
+                self._set_abort(None)
+            _log_state["aborting"] = False
+        return None if cancel.cancelled else reuse
+
+    def _outcome(
+        self, text: str, ids: list[int], reused: int, out: list[int], finish: str, start: float
+    ) -> Generation:
+        return Generation(
+            text=text,
+            prompt_tokens=len(ids),
+            prompt_tokens_reused=reused,
+            generated_tokens=len(out),
+            cancelled=finish == "cancelled",
+            finish_reason=finish,
+            elapsed_s=time.perf_counter() - start,
+            token_ids=tuple(out),
+        )

@@ -1,0 +1,315 @@
+"""ModelService with a fake backend: lifecycle, answers, cache, typed-ahead, newest wins."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glm_lsp.cache import Stores
+from glm_lsp.config import Settings
+from glm_lsp.model.backend import (
+    CancelToken,
+    Generation,
+    GenerationRequest,
+    ModelLoadError,
+    cut_at_stop_strings,
+)
+from glm_lsp.model.inline import InlineSuggestion, ModelService, candidate_from_text
+from glm_lsp.syntax.context import build_context
+from glm_lsp.syntax.languages import spec_for
+from glm_lsp.syntax.parse import ParsedDocument, parse_text
+
+
+class FakeBackend:
+    """Implements the ModelBackend protocol; one token per character, answers from a rule."""
+
+    name = "fake"
+
+    def __init__(
+        self,
+        answer: Callable[[str], str] = lambda prompt: "x + 1",
+        token_s: float = 0.0,
+        fail: str | None = None,
+    ) -> None:
+        self.answer = answer
+        self.token_s = token_s
+        self.fail = fail
+        self._loaded = False
+        self.prompts: list[str] = []
+        self.completed = 0
+        self.last: str = ""
+        self.threads: set[str] = set()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def info(self) -> dict[str, Any]:
+        return {"backend": self.name, "path": "fake.gguf", "gpu_layers": 0}
+
+    def load(self) -> None:
+        if self.fail:
+            raise ModelLoadError(self.fail)
+        self._loaded = True
+
+    def tokenize(self, text: str) -> list[int]:
+        return [ord(c) for c in text]
+
+    def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
+        self.threads.add(threading.current_thread().name)
+        self.prompts.append(req.prompt)
+        start = time.perf_counter()
+        reused = 0
+        while reused < min(len(self.last), len(req.prompt)) and (
+            self.last[reused] == req.prompt[reused]
+        ):
+            reused += 1
+        self.last = req.prompt
+        full = self.answer(req.prompt)
+        out = ""
+        for ch in full[: req.max_tokens]:
+            if cancel is not None and cancel.cancelled:
+                return Generation(out, len(req.prompt), reused, len(out), True, "cancelled", 0.0)
+            time.sleep(self.token_s)
+            out += ch
+        text, stopped = cut_at_stop_strings(out, req.stop_strings)
+        self.completed += 1
+        elapsed = time.perf_counter() - start
+        reason = "stop" if stopped or len(full) <= req.max_tokens else "length"
+        return Generation(text, len(req.prompt), reused, len(out), False, reason, elapsed)
+
+    def close(self) -> None:
+        self._loaded = False
+
+
+def _settings(**inline: Any) -> Settings:
+    s = Settings()
+    return dataclasses.replace(s, inline=dataclasses.replace(s.inline, **inline))
+
+
+def _doc(src: str, language: str = "python") -> tuple[ParsedDocument, int]:
+    offset = src.index("‸")
+    text = src[:offset] + src[offset + 1 :]
+    spec = spec_for(language)
+    tree = parse_text(spec, text) if spec is not None else None
+    return ParsedDocument("file:///w/m.py", "/w/m.py", language, spec, text, 1, tree), offset
+
+
+def _ctx(doc: ParsedDocument, offset: int):  # type: ignore[no-untyped-def]
+    return build_context(doc.spec, doc.text, offset, doc.tree)
+
+
+async def _service(backend: FakeBackend, settings: Settings | None = None, **kw: Any) -> ModelService:
+    service = ModelService(settings or _settings(), backend=backend, **kw)
+    service.start()
+    assert await service.wait_loaded(5)
+    return service
+
+
+async def _inline(service: ModelService, src: str) -> list[InlineSuggestion]:
+    doc, offset = _doc(src)
+    return await service.inline(doc, offset, _ctx(doc, offset), CancelToken())
+
+
+async def test_load_reports_progress_then_answers() -> None:
+    seen: list[tuple[str, int | None]] = []
+    service = await _service(FakeBackend(), progress=lambda m, p: seen.append((m, p)))
+    await asyncio.sleep(0.01)  # progress is delivered on the loop
+    assert seen[0][1] == 0 and seen[-1] == ("model loaded", 100)
+    out = await _inline(service, "def f(x):\n    return ‸\n")
+    assert out == [InlineSuggestion("x + 1", out[0].start, out[0].end)]
+    assert out[0].start_offset == out[0].end_offset == len("def f(x):\n    return ")
+    service.close()
+
+
+async def test_load_failure_gives_one_message_and_no_suggestions() -> None:
+    errors: list[str] = []
+    service = ModelService(
+        _settings(), backend=FakeBackend(fail="model file is truncated"), on_error=errors.append
+    )
+    service.start()
+    assert not await service.wait_loaded(5)
+    await asyncio.sleep(0.01)
+    assert errors == ["model file is truncated"]
+    assert service.stats()["model"]["state"] == "failed"
+    assert await _inline(service, "x = ‸") == []
+    service.close()
+
+
+async def test_no_model_configured_and_backend_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    errors: list[str] = []
+    service = ModelService(Settings(), on_error=errors.append)
+    service.start()
+    assert service.state == "failed" and "model.path" in errors[0]
+    off = Settings()
+    off = dataclasses.replace(off, model=dataclasses.replace(off.model, backend="none"))
+    disabled = ModelService(off)
+    disabled.start()
+    assert disabled.state == "disabled"
+    doc, offset = _doc("x = ‸")
+    assert await disabled.inline(doc, offset, _ctx(doc, offset)) == []
+    assert await disabled.candidates(doc, offset, _ctx(doc, offset)) == []
+
+
+async def test_corrupt_model_file_fails_cleanly(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00garbage")
+    s = Settings()
+    s = dataclasses.replace(s, model=dataclasses.replace(s.model, path=str(bad)))
+    errors: list[str] = []
+    service = ModelService(s, on_error=errors.append)
+    service.start()
+    assert not await service.wait_loaded(30)
+    await asyncio.sleep(0.01)
+    assert len(errors) == 1 and errors[0]
+    service.close()
+
+
+@pytest.mark.parametrize(
+    ("src", "answer", "expected"),
+    [
+        ("def f(x):\n    return ‸\n", "x + 1\n    print(2)", ["x + 1"]),  # LINE: one line
+        (
+            "def f(xs):\n    ‸\n\nprint(1)\n",
+            "total = 0\n    return total\nprint(1)",
+            ["total = 0\n    return total"],  # BLOCK: stops at the scope end
+        ),
+        ("x = foo(‸)\n", "a, b)", ["a, b"]),  # balanced against the suffix
+        ("x = fo‸o\n", "bar", []),  # inside a word: no request
+        ("# note ‸\n", "bar", []),
+        ("y = ‸\n", "1 +/ 2", []),  # rejected: adds a parse error
+    ],
+)
+async def test_inline_postprocessed(src: str, answer: str, expected: list[str]) -> None:
+    backend = FakeBackend(lambda _p: answer)
+    service = await _service(backend)
+    out = await _inline(service, src)
+    assert [s.text for s in out] == expected
+    service.close()
+
+
+async def test_cache_and_typeahead_avoid_model_calls(tmp_path: Path) -> None:
+    backend = FakeBackend(lambda _p: "x * 2 + 1")
+    stores = Stores(tmp_path)
+    service = await _service(backend, stores=stores)
+    src = "def f(x):\n    return ‸\n"
+    assert [s.text for s in await _inline(service, src)] == ["x * 2 + 1"]
+    assert [s.text for s in await _inline(service, src.replace("‸", "x * ‸"))] == ["2 + 1"]
+    assert len(backend.prompts) == 1  # typed ahead: no model call
+    service.typeahead.forget("file:///w/m.py")
+    assert [s.text for s in await _inline(service, src)] == ["x * 2 + 1"]
+    assert len(backend.prompts) == 1  # exact prompt: cache hit
+    stats = service.stats()
+    assert stats["cache"] == {"hits": 1, "misses": 1}
+    assert stats["inline"]["typeahead_hits"] == 1
+    service.close()
+    # persistent: a new service (new process) with the same stores answers from disk
+    backend2 = FakeBackend(lambda _p: "other")
+    service2 = await _service(backend2, stores=Stores(tmp_path))
+    assert [s.text for s in await _inline(service2, src)] == ["x * 2 + 1"]
+    assert backend2.prompts == []
+    service2.close()
+
+
+async def test_fifty_requests_newest_wins_all_answered() -> None:
+    backend = FakeBackend(lambda p: "value_" + str(len(p)), token_s=0.01)
+    service = await _service(backend)
+    base = "def f(x):\n    return "
+    tasks = []
+    for i in range(50):
+        doc, offset = _doc(base + "a" * i + " + ‸\n")
+        tasks.append(asyncio.create_task(service.inline(doc, offset, _ctx(doc, offset))))
+        await asyncio.sleep(0.001)
+    results = await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert all(isinstance(r, list) for r in results)
+    assert results[-1] and results[-1][0].text.startswith("value_")
+    assert sum(1 for r in results if r) == 1
+    assert backend.completed == 1
+    assert service.stats()["inline"]["cancelled"] == 49
+    assert backend.threads == {"glm-lsp-model"}  # one owner thread
+    service.close()
+
+
+async def test_loop_not_blocked_during_generation() -> None:
+    backend = FakeBackend(lambda _p: "x" * 40, token_s=0.01)
+    service = await _service(backend)
+    doc, offset = _doc("y = ‸\n")
+    task = asyncio.create_task(service.inline(doc, offset, _ctx(doc, offset)))
+    worst = 0.0
+    while not task.done():
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.002)
+        worst = max(worst, time.perf_counter() - t0)
+    assert (await task)[0].text == "x" * 40
+    assert worst < 0.1
+    service.close()
+
+
+async def test_cancelled_task_cancels_generation() -> None:
+    backend = FakeBackend(lambda _p: "x" * 500, token_s=0.01)
+    service = await _service(backend)
+    doc, offset = _doc("y = ‸\n")
+    task = asyncio.create_task(service.inline(doc, offset, _ctx(doc, offset)))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.05)
+    assert backend.completed == 0
+    service.close()
+
+
+async def test_candidates_share_the_inline_generation() -> None:
+    backend = FakeBackend(lambda _p: "ems()", token_s=0.005)
+    service = await _service(backend)
+    doc, offset = _doc("d = {}\nfor k in d.it‸\n")
+    ctx = _ctx(doc, offset)
+    inline, cands = await asyncio.gather(
+        service.inline(doc, offset, ctx), service.candidates(doc, offset, ctx)
+    )
+    assert [s.text for s in inline] == ["ems()"]
+    assert [(c.name, c.insert_text, c.source, c.kind) for c in cands] == [
+        ("items", "items()", "model", "method")
+    ]
+    assert len(backend.prompts) == 1
+    service.close()
+
+
+@pytest.mark.parametrize(
+    ("src", "text", "expected"),
+    [
+        ("x = d.‸", "keys() + 1", ("keys", "keys()", "method")),
+        ("x = le‸", "n(xs)", ("len", "len(xs)", "function")),
+        ("x = o.‸", "name", ("name", "name", "field")),
+        ("x = ‸", "total", ("total", "total", "variable")),
+        ("x = f(‸", "(a)", None),
+        ("x = ‸", "1 + 2", None),
+    ],
+)
+def test_candidate_from_text(src: str, text: str, expected: tuple[str, str, str] | None) -> None:
+    doc, offset = _doc(src)
+    cand = candidate_from_text(_ctx(doc, offset), text)
+    got = None if cand is None else (cand.name, cand.insert_text, cand.kind)
+    assert got == expected
+
+
+async def test_constructed_like_the_server_bridge(tmp_path: Path) -> None:
+    """model_bridge passes settings/stores/progress by keyword and calls start()."""
+    seen: list[str] = []
+    s = Settings()
+    s = dataclasses.replace(s, model=dataclasses.replace(s.model, path=str(tmp_path / "no.gguf")))
+    service = ModelService(settings=s, stores=Stores(None), progress=lambda m, p: seen.append(m))
+    service.start()
+    assert not await service.wait_loaded(30)
+    stats = service.stats()
+    assert set(stats) == {"model", "inline", "cache"}
+    assert stats["model"]["loaded"] is False and stats["model"]["error"]
+    service.close()

@@ -1,0 +1,230 @@
+"""The real llama.cpp path with the shipped tiny GLM (random weights: text is gibberish)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glm_lsp.model.backend import CancelToken, GenerationRequest, ModelLoadError
+from glm_lsp.model.llama import LlamaBackend, default_tiny_model_path, resolve_gpu_layers
+from glm_lsp.model.templates import CODEGEEX4, FimRequest
+
+pytest.importorskip("llama_cpp")
+
+TINY = default_tiny_model_path()
+FIM = FimRequest(
+    prefix="def area(radius):\n    return 3.14159 * radius",
+    suffix="\n\nprint(area(2))\n",
+    path="geometry.py",
+    language="Python",
+)
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[LlamaBackend]:
+    b = LlamaBackend(TINY, context_size=4096, gpu_layers=0, n_threads=1, n_batch=64)
+    b.load()
+    yield b
+    b.close()
+
+
+def _req(fim: FimRequest = FIM, **kw: object) -> GenerationRequest:
+    return GenerationRequest(
+        prompt=CODEGEEX4.render(fim),
+        segments=tuple(CODEGEEX4.segments(fim)),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _lcp(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def test_shipped_model_exists_and_loads(backend: LlamaBackend) -> None:
+    assert TINY.is_file()
+    info = backend.info()
+    assert info["architecture"] == "chatglm"
+    assert info["template"] == "codegeex4"
+    assert info["gpu_layers"] == 0
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "[gMASK]",
+        "<sop>",
+        "<|user|>",
+        "<|assistant|>",
+        "<|code_prefix|>",
+        "<|code_suffix|>",
+        "<|code_middle|>",
+        "<|endoftext|>",
+        "<|observation|>",
+    ],
+)
+def test_special_tokens_are_single_ids(backend: LlamaBackend, token: str) -> None:
+    ids = backend.tokenize(token)
+    assert len(ids) == 1
+    assert backend.token_id(token) == ids[0]
+
+
+def test_fim_prompt_tokenizes_markers_once(backend: LlamaBackend) -> None:
+    ids = backend.prompt_ids(_req(max_tokens=1))
+    for marker in ("<|code_suffix|>", "<|code_prefix|>", "<|code_middle|>", "<|assistant|>"):
+        assert ids.count(backend.token_id(marker)) == 1
+    assert ids[:3] == [backend.token_id(t) for t in ("[gMASK]", "<sop>", "<|user|>")]
+
+
+def test_user_text_spelling_a_control_token_stays_text(backend: LlamaBackend) -> None:
+    fim = FimRequest(prefix="s = '<|user|>'\n", suffix="", path="a.py", language="Python")
+    ids = backend.prompt_ids(_req(fim, max_tokens=1))
+    assert ids.count(backend.token_id("<|user|>")) == 1  # only the template's own turn
+
+
+def test_generate_respects_max_tokens(backend: LlamaBackend) -> None:
+    gen = backend.generate(_req(max_tokens=12))
+    assert gen.generated_tokens == 12 == len(gen.token_ids)
+    assert gen.finish_reason == "length" and not gen.cancelled
+    assert gen.prompt_tokens == len(backend.prompt_ids(_req(max_tokens=1)))
+
+
+def test_stops_on_stop_id(backend: LlamaBackend) -> None:
+    free = backend.generate(_req(max_tokens=24))
+    ids = list(free.token_ids)
+    k = next(i for i in range(1, len(ids)) if ids[i] not in ids[:i])
+    stopped = backend.generate(_req(max_tokens=24, stop_ids=(ids[k],)))
+    assert stopped.finish_reason == "stop"
+    assert list(stopped.token_ids) == ids[:k]
+
+
+def test_default_stop_ids_are_the_glm_end_tokens(backend: LlamaBackend) -> None:
+    expected = {backend.token_id(t) for t in ("<|endoftext|>", "<|user|>", "<|observation|>")}
+    assert set(backend.default_stop_ids()) == expected
+
+
+def test_kv_prefix_reuse_evaluates_only_the_tail(backend: LlamaBackend) -> None:
+    first = backend.generate(_req(max_tokens=4))
+    longer = FimRequest(FIM.prefix + " * radius", FIM.suffix, FIM.path, FIM.language)
+    second = backend.generate(_req(longer, max_tokens=4))
+    shared = _lcp(
+        backend.prompt_ids(_req(max_tokens=1)), backend.prompt_ids(_req(longer, max_tokens=1))
+    )
+    assert first.prompt_tokens > 50
+    assert second.prompt_tokens_reused >= shared > 50
+    assert second.prompt_tokens_evaluated <= second.prompt_tokens - shared
+    again = backend.generate(_req(longer, max_tokens=4))
+    assert again.prompt_tokens_evaluated == 1  # identical prompt: only the last token re-run
+
+
+def test_cancelled_before_start(backend: LlamaBackend) -> None:
+    token = CancelToken()
+    token.cancel()
+    gen = backend.generate(_req(max_tokens=8), token)
+    assert gen.cancelled and gen.finish_reason == "cancelled" and gen.generated_tokens == 0
+
+
+def test_cancel_mid_generation_stops_quickly(backend: LlamaBackend) -> None:
+    token = CancelToken()
+    done: dict[str, float] = {}
+
+    def cancel_later() -> None:
+        time.sleep(0.05)
+        done["at"] = time.perf_counter()
+        token.cancel()
+
+    t = threading.Thread(target=cancel_later)
+    t.start()
+    never = (-1,)  # explicit stop ids replace the EOG set; no token has id -1
+    gen = backend.generate(_req(max_tokens=3000, stop_ids=never), token)
+    end = time.perf_counter()
+    t.join()
+    assert gen.cancelled and 0 < gen.generated_tokens < 3000
+    assert end - done["at"] < 0.25
+
+
+def test_cancel_mid_prefill_then_model_still_works(backend: LlamaBackend) -> None:
+    big = FimRequest(prefix="value = compute(value)\n" * 400, suffix="", path="b.py")
+    token = CancelToken()
+    threading.Timer(0.01, token.cancel).start()
+    gen = backend.generate(_req(big, max_tokens=4), token)
+    assert gen.cancelled and gen.generated_tokens == 0
+    after = backend.generate(_req(max_tokens=3))
+    assert after.generated_tokens == 3 and not after.cancelled
+
+
+def test_overlong_prompt_is_truncated_to_context(backend: LlamaBackend) -> None:
+    huge = FimRequest(prefix="x = 1\n" * 3000, suffix="", path="c.py")
+    gen = backend.generate(_req(huge, max_tokens=8))
+    assert gen.prompt_tokens + 8 <= backend.context_size
+    assert gen.generated_tokens == 8
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no model file"),
+        (b"", "too small"),
+        (b"NOTAGGUF" + b"\0" * 64, "not a GGUF"),
+    ],
+)
+def test_bad_files_give_clear_errors(tmp_path: Path, content: bytes | None, message: str) -> None:
+    path = tmp_path / "m.gguf"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ModelLoadError, match=message):
+        LlamaBackend(path).load()
+
+
+def test_truncated_file_is_reported(tmp_path: Path) -> None:
+    data = TINY.read_bytes()
+    path = tmp_path / "half.gguf"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="truncated"):
+        LlamaBackend(path).load()
+
+
+def test_unknown_architecture_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "odd.gguf"
+    path.write_bytes(TINY.read_bytes().replace(b"chatglm", b"oddarch"))
+    with pytest.raises(ModelLoadError, match="oddarch"):
+        LlamaBackend(path, gpu_layers=0, n_threads=1).load()
+
+
+def test_gpu_layers_setting() -> None:
+    assert resolve_gpu_layers(7) == 7
+    assert resolve_gpu_layers("12") == 12
+    assert resolve_gpu_layers("auto") in (0, -1)
+    with pytest.raises(ModelLoadError, match="gpuLayers"):
+        resolve_gpu_layers("lots")
+
+
+def test_nothing_reaches_stdout(tmp_path: Path) -> None:
+    """stdout is the LSP channel: loading, generating and failing must not write to it."""
+    import subprocess
+    import sys
+
+    odd = tmp_path / "odd.gguf"
+    odd.write_bytes(TINY.read_bytes().replace(b"chatglm", b"oddarch"))
+    script = (
+        "from glm_lsp.model.llama import LlamaBackend\n"
+        "from glm_lsp.model.backend import GenerationRequest, ModelLoadError\n"
+        f"b = LlamaBackend({str(TINY)!r}, n_threads=1, gpu_layers='auto'); b.load()\n"
+        "b.generate(GenerationRequest(prompt='[gMASK]<sop>x', max_tokens=4))\n"
+        "try:\n"
+        f"    LlamaBackend({str(odd)!r}, n_threads=1).load()\n"
+        "except ModelLoadError:\n"
+        "    pass\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout == ""

@@ -1,0 +1,196 @@
+"""Prompt windows: budgets hold, boundaries snap, and typing leaves the prompt head unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from glm_lsp.model.mode import Mode
+from glm_lsp.model.prompt import (
+    Budget,
+    TokenCounter,
+    build_window,
+    estimate_tokens,
+    prefix_window,
+    select_references,
+    stop_strings_for,
+    suffix_window,
+)
+from glm_lsp.model.templates import CODEGEEX4, Reference
+
+
+def _chars(text: str) -> list[int]:
+    """A tokenizer with one token per character: counts are easy to check by hand."""
+    return [ord(c) for c in text]
+
+
+def _doc(lines: int) -> str:
+    return "".join(f"line_{i:03d} = {i}\n" for i in range(lines))  # 14 chars per line
+
+
+CHARS = TokenCounter(_chars)
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset)
+
+
+@pytest.mark.parametrize(
+    ("lines", "cursor_line", "budget", "block", "start_line"),
+    [
+        (100, 50, 10_000, 32, 0),  # everything fits
+        (100, 50, 14 * 20, 32, 32),  # 18 lines of the cursor's block + nothing more
+        (100, 70, 14 * 40, 32, 32),  # block 64.. (6 lines) + block 32..64 (32 lines) fits
+        (100, 70, 14 * 37, 32, 64),  # block 32..64 no longer fits
+        (100, 70, 14 * 40, 16, 32),
+        (100, 70, 14 * 3, 32, 67),  # the cursor's block alone is too big: whole lines
+    ],
+)
+def test_prefix_window_snaps_to_blocks(
+    lines: int, cursor_line: int, budget: int, block: int, start_line: int
+) -> None:
+    text = _doc(lines)
+    offset = text.index(f"line_{cursor_line:03d}")
+    start = prefix_window(text, offset, budget, CHARS, block)
+    assert start == 0 or text[start - 1] == "\n"
+    assert _line_of(text, start) == start_line
+    assert len(text[start:offset]) <= budget
+
+
+@pytest.mark.parametrize(
+    ("lines", "cursor_line", "budget", "block", "lines_below"),
+    [
+        (100, 50, 10_000, 32, 49),  # to the end of the file
+        # 49 lines below; bottom blocks: lines 68..99 are the last whole block of 32
+        (100, 50, 14 * 20, 32, 17),  # rest of line 50 + lines 51..67
+        (100, 50, 14 * 50, 32, 49),  # + the block 68..99
+        (100, 50, 14 * 17, 32, 16),  # the partial block is too big: whole lines
+        (100, 95, 14 * 2, 32, 1),  # the first block is too big: whole lines
+    ],
+)
+def test_suffix_window_snaps_from_the_bottom(
+    lines: int, cursor_line: int, budget: int, block: int, lines_below: int
+) -> None:
+    text = _doc(lines)
+    offset = text.index(f"line_{cursor_line:03d}") + 8  # mid-line
+    end = suffix_window(text, offset, budget, CHARS, block)
+    assert text[end - 1] == "\n"
+    assert text[offset:end].count("\n") - 1 == lines_below
+    assert len(text[offset:end]) <= budget
+
+
+def test_suffix_is_unchanged_by_typing_and_enter_above() -> None:
+    text = _doc(300)
+    offset = text.index("line_150")
+    end = suffix_window(text, offset, 600, CHARS)
+    suffix = text[offset:end]
+    for typed in ("x", "x = 1", "x = 1\n", "x = 1\ny", "x = 1\ny = (\n    2,\n"):
+        edited = text[:offset] + typed + text[offset:]
+        cursor = offset + len(typed)
+        new_end = suffix_window(edited, cursor, 600, CHARS)
+        assert edited[cursor:new_end] == suffix, typed
+
+
+def test_naive_suffix_changes_on_enter() -> None:
+    text = _doc(300)
+    offset = text.index("line_150")
+    end = suffix_window(text, offset, 600, CHARS, snap=False)
+    edited = text[:offset] + "x = 1\n" + text[offset:]
+    new_end = suffix_window(edited, offset + 6, 600, CHARS, snap=False)
+    # naive counts lines from the cursor: unchanged here, and the prefix moves instead
+    assert edited[offset + 6 : new_end] == text[offset:end]
+    start = prefix_window(text, offset, 600, CHARS, snap=False)
+    new_start = prefix_window(edited, offset + 6, 600, CHARS, snap=False)
+    assert new_start != start
+
+
+def test_prefix_start_stable_while_typing_a_function() -> None:
+    text = _doc(300)
+    offset = text.index("line_150")
+    body = "def added(a, b):\n    total = a + b\n    return total\n"
+    starts = set()
+    for i in range(len(body) + 1):
+        edited = text[:offset] + body[:i] + text[offset:]
+        starts.add(prefix_window(edited, offset + i, 14 * 60, CHARS))
+    assert len(starts) <= 2  # at most one jump of one block
+
+
+def test_references_sorted_deduplicated_budgeted() -> None:
+    refs = [
+        Reference("b.py", "def b(): ..."),
+        Reference("a.py", "def a(): ..."),
+        Reference("a.py", "def a(): ..."),
+        Reference("cur.py", "def mine(): ..."),
+        Reference("c.py", "x" * 500),
+        Reference("d.py", "   "),
+    ]
+    out = select_references(refs, 100, CHARS, "cur.py")
+    assert [r.path for r in out] == ["a.py", "b.py"]
+    assert select_references(refs, 10, CHARS, "cur.py") == ()
+
+
+def test_build_window_stable_layout_renders_codegeex4() -> None:
+    text = "import os\n\ndef f(x):\n    return x\n\nprint(f(1))\n"
+    offset = text.index("return x") + len("return ")
+    window = build_window(
+        text,
+        offset,
+        path="pkg/m.py",
+        language="python",
+        mode=Mode.LINE,
+        counter=TokenCounter(None),
+        budget=Budget(total=512),
+        references=[Reference("pkg/other.py", "def g(): ...")],
+    )
+    req = window.request
+    assert req.prefix == text[:offset] and req.suffix == text[offset:]
+    assert req.mode == "BLOCK"  # pinned in the stable layout
+    prompt = CODEGEEX4.render(req)
+    assert prompt.startswith("[gMASK]<sop><|user|>\n###REFERENCE:\n###PATH:pkg/other.py\n")
+    assert "<|code_suffix|>x\n\nprint(f(1))\n<|code_prefix|>import os" in prompt
+    naive = build_window(
+        text,
+        offset,
+        path="pkg/m.py",
+        language="python",
+        mode=Mode.LINE,
+        counter=TokenCounter(None),
+        budget=Budget(total=512),
+        stable=False,
+    )
+    assert naive.request.mode == "LINE"
+
+
+def test_counter_estimates_and_memoises() -> None:
+    calls: list[str] = []
+
+    def tok(text: str) -> list[int]:
+        calls.append(text)
+        return [0] * (len(text) // 2)
+
+    counter = TokenCounter(tok, capacity=2)
+    assert counter.count("abcd") == 2
+    assert counter.count("abcd") == 2
+    assert calls == ["abcd"]
+    assert TokenCounter(None).count("x" * 30) == estimate_tokens("x" * 30) > 0
+    assert counter.count("") == 0
+
+
+def test_stop_strings() -> None:
+    assert stop_strings_for(Mode.LINE) == ("\n",)
+    assert stop_strings_for(Mode.BLOCK) == ()
+
+
+def test_degenerate_inputs() -> None:
+    for text, offset in (("", 0), ("x", 5), ("\n\n\n", 1), ("a" * 5000, 2500)):
+        w = build_window(
+            text,
+            offset,
+            path="",
+            language="",
+            mode=Mode.LINE,
+            counter=CHARS,
+            budget=Budget(total=400),
+        )
+        cursor = min(offset, len(text))
+        assert w.start <= cursor <= w.end
+        assert len(w.request.prefix) <= Budget(total=400).prefix
