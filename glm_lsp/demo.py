@@ -25,7 +25,10 @@ from pygls.lsp.client import LanguageClient
 from glm_lsp import __version__
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_workspace"
+TINY_MODEL = SAMPLE.parent.parent / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 INDEX_TIMEOUT_S = 60.0
+MODEL_TIMEOUT_S = 60.0
+SHOW_EMPTY_GHOST = True
 
 
 @dataclass(frozen=True)
@@ -98,21 +101,58 @@ def run_demo(workspace: Path | None = None, items: int = 6, verbose: int = 0) ->
         return 1
 
 
+class ProgressWatch:
+    """Follows the server's work-done progress: which token is the index, which the model."""
+
+    def __init__(self) -> None:
+        self.titles: dict[str, str] = {}
+        self.index_done = asyncio.Event()
+        self.model_done = asyncio.Event()
+
+    def on_progress(self, params: lsp.ProgressParams) -> None:
+        value: Any = params.value
+        if not isinstance(value, dict):
+            return
+        token = str(params.token)
+        if value.get("kind") == "begin":
+            self.titles[token] = str(value.get("title", ""))
+            return
+        if value.get("kind") != "end":
+            return
+        title = self.titles.get(token, "")
+        message = value.get("message") or ""
+        if "index" in title:
+            print(f"[server] indexing done: {message}")
+            self.index_done.set()
+        elif "model" in title:
+            print(f"[server] model: {message}")
+            self.model_done.set()
+
+
+def model_options() -> dict[str, Any]:
+    """Ghost text from ``$GLM_LSP_MODEL`` when set, else from the shipped tiny test model."""
+    if os.environ.get("GLM_LSP_MODEL"):
+        print(f"[demo] model: {os.environ['GLM_LSP_MODEL']} (from GLM_LSP_MODEL)")
+        return {}
+    if TINY_MODEL.exists():
+        print(
+            f"[demo] ghost text comes from {TINY_MODEL.name}, a tiny TEST model with random "
+            "weights:\n       its text is gibberish. It shows the plumbing, not the quality; "
+            "set GLM_LSP_MODEL to a real GLM GGUF for real suggestions."
+        )
+        return {"model": {"path": str(TINY_MODEL), "threads": 2}}
+    return {"model": {"backend": "none"}}
+
+
 async def _demo(root: Path, items: int, verbose: int) -> int:
     client = LanguageClient("glm-lsp-demo", __version__)
-    index_done = asyncio.Event()
-    progress_tokens: set[str] = set()
+    watch = ProgressWatch()
 
     def create_progress(params: lsp.WorkDoneProgressCreateParams) -> None:
-        progress_tokens.add(str(params.token))
+        return None
 
     def on_progress(params: lsp.ProgressParams) -> None:
-        value = params.value
-        kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
-        if kind == "end":
-            message = value.get("message") if isinstance(value, dict) else None
-            print(f"[server] indexing done: {message}")
-            index_done.set()
+        watch.on_progress(params)
 
     def on_log(params: lsp.LogMessageParams) -> None:
         if verbose:
@@ -130,7 +170,7 @@ async def _demo(root: Path, items: int, verbose: int) -> int:
         env = {**os.environ, "GLM_LSP_CACHE_DIR": cache}
         await client.start_io(sys.executable, "-m", "glm_lsp", "--stdio", env=env)
         try:
-            await _session(client, root, items, index_done)
+            await _session(client, root, items, watch)
         finally:
             await _stop(client)
     return 0
@@ -142,9 +182,8 @@ def register(client: LanguageClient, method: str, handler: Callable[..., Any]) -
     untyped.feature(method)(handler)
 
 
-async def _session(
-    client: LanguageClient, root: Path, items: int, index_done: asyncio.Event
-) -> None:
+async def _session(client: LanguageClient, root: Path, items: int, watch: ProgressWatch) -> None:
+    options = model_options()
     result = await asyncio.wait_for(
         client.initialize_async(
             lsp.InitializeParams(
@@ -157,7 +196,7 @@ async def _session(
                         position_encodings=[lsp.PositionEncodingKind.Utf16]
                     ),
                 ),
-                initialization_options={},
+                initialization_options=options,
             )
         ),
         30,
@@ -165,7 +204,12 @@ async def _session(
     info = result.server_info
     print(f"[client] connected to {info.name if info else '?'} {info.version if info else ''}")
     client.initialized(lsp.InitializedParams())
-    await asyncio.wait_for(index_done.wait(), INDEX_TIMEOUT_S)
+    await asyncio.wait_for(watch.index_done.wait(), INDEX_TIMEOUT_S)
+    if options.get("model", {}).get("backend") != "none":
+        try:
+            await asyncio.wait_for(watch.model_done.wait(), MODEL_TIMEOUT_S)
+        except TimeoutError:
+            print("[demo] the model is still loading; continuing without ghost text")
 
     opened: dict[str, tuple[str, int]] = {}
     for scenario in SCENARIOS:
@@ -192,10 +236,18 @@ async def _session(
     )
     completion = stats.get("completion", {}) if isinstance(stats, dict) else {}
     index = stats.get("index", {}) if isinstance(stats, dict) else {}
+    inline = stats.get("inline", {}) if isinstance(stats, dict) else {}
+    model = stats.get("model", {}) if isinstance(stats, dict) else {}
     print(
         f"\n[stats] {completion.get('requests', 0)} completion requests, server-side "
         f"p50 {completion.get('p50_ms', 0):.2f} ms, p95 {completion.get('p95_ms', 0):.2f} ms; "
         f"index {index.get('files', 0)} files, {index.get('symbols', 0)} symbols"
+    )
+    print(
+        f"[stats] model loaded: {model.get('loaded')}; inline {inline.get('requests', 0)} "
+        f"requests, {inline.get('suggestions', 0)} suggestions, "
+        f"{model.get('generated_tokens', 0)} tokens generated, "
+        f"{model.get('prompt_tokens_reused', 0)} prompt tokens reused from the KV cache"
     )
 
 
@@ -277,7 +329,9 @@ async def show_inline(client: LanguageClient, uri: str, position: lsp.Position) 
         return
     suggestions = _inline_texts(result)
     if suggestions:
-        print(f"   ghost text: {suggestions[0]!r}")
+        print(f"   ghost text (model): {suggestions[0][:70]!r}")
+    elif SHOW_EMPTY_GHOST:
+        print("   ghost text (model): none here (post-processing rejected it, or no model)")
 
 
 def _inline_texts(result: Any) -> list[str]:

@@ -95,8 +95,8 @@ def register(ls: GlmServer) -> None:
             completion_item=lsp.ServerCompletionItemOptions(label_details_support=True),
         ),
     )
-    def completion(params: lsp.CompletionParams) -> Wire:
-        return ls.complete(params)
+    async def completion(params: lsp.CompletionParams) -> Wire:
+        return await ls.complete(params)
 
     @ls.feature(lsp.COMPLETION_ITEM_RESOLVE)
     def completion_resolve(params: lsp.CompletionItem) -> lsp.CompletionItem:

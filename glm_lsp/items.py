@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -18,6 +17,7 @@ from pygls.workspace import TextDocument
 
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.engine import CompletionResult, accept_payload
+from glm_lsp.documents import Line, client_position
 
 ACCEPT_COMMAND = "glm-lsp.accepted"
 
@@ -48,49 +48,6 @@ def item_kind(kind: str, source: str = "") -> lsp.CompletionItemKind:
     if source == "keyword-argument":
         return lsp.CompletionItemKind.Variable
     return _KINDS.get(kind, lsp.CompletionItemKind.Text)
-
-
-@dataclass(frozen=True)
-class Line:
-    """The cursor's line in both unit systems, so edits convert without rescanning the text."""
-
-    number: int
-    start: int
-    """``str`` offset where the line starts."""
-    text: str
-
-
-@dataclass(frozen=True)
-class LineIndex:
-    """Lines of one document version (split as pygls splits them) and their start offsets."""
-
-    lines: tuple[str, ...]
-    starts: tuple[int, ...]
-
-    @classmethod
-    def of(cls, text: str) -> LineIndex:
-        lines = tuple(text.splitlines(True))
-        return cls(lines, tuple(itertools.accumulate((len(line) for line in lines), initial=0)))
-
-
-def cursor_line(
-    doc: TextDocument, position: lsp.Position, index: LineIndex | None = None
-) -> tuple[int, Line]:
-    """The ``str`` offset of ``position`` and its line (positions past the end are clamped)."""
-    index = index or LineIndex.of(doc.source)
-    server = doc.position_codec.position_from_client_units(
-        index.lines, lsp.Position(line=position.line, character=position.character)
-    )
-    number = min(server.line, len(index.lines))
-    start = index.starts[number]
-    text = index.lines[number] if number < len(index.lines) else ""
-    return start + server.character, Line(number, start, text)
-
-
-def _client_position(doc: TextDocument, line: Line, offset: int) -> lsp.Position:
-    column = max(0, min(offset - line.start, len(line.text)))
-    units = doc.position_codec.client_num_units(line.text[:column])
-    return lsp.Position(line=line.number, character=units)
 
 
 class ResolveCache:
@@ -137,8 +94,8 @@ def completion_list(
     ``tests/benchmarks/bench_latency.py``), and this is the hottest path of the server.
     """
     ctx = result.context
-    start = _client_position(doc, line, ctx.replace_start)
-    end = _client_position(doc, line, max(ctx.word_end, ctx.offset))
+    start = client_position(doc, line, ctx.replace_start)
+    end = client_position(doc, line, max(ctx.word_end, ctx.offset))
     edit_range = {
         "start": {"line": start.line, "character": start.character},
         "end": {"line": end.line, "character": end.character},

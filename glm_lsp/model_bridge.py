@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
 from glm_lsp.completion.candidates import Candidate
-from glm_lsp.items import cursor_line
+from glm_lsp.documents import cursor_line
 from glm_lsp.progress import Progress
+from glm_lsp.syntax.context import build_context
 
 if TYPE_CHECKING:
     from glm_lsp.server import GlmServer
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ITEMS_BUDGET_S = 0.05
+ITEMS_BUDGET_S = 0.02
 """How long the dropdown waits for model items before going out without them."""
 
 
@@ -162,8 +164,15 @@ class ModelBridge:
         _result(task)
 
     async def inline(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
+        """Ghost text at the cursor; an empty list whenever there is none to give."""
+        started = time.perf_counter()
+        try:
+            return await self._inline(params)
+        finally:
+            self._server.stats.observe("inline", (time.perf_counter() - started) * 1000.0)
+
+    async def _inline(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
         server = self._server
-        server.stats.count("inline.requests")
         empty = lsp.InlineCompletionList(items=[])
         service = self._service
         if service is None or not server.settings.inline.enabled:
@@ -173,12 +182,9 @@ class ModelBridge:
         if parsed is None:
             return empty
         doc = server.workspace.get_text_document(uri)
-        offset, line = cursor_line(doc, params.position)
-        from glm_lsp.syntax.context import build_context
-
+        offset, line = cursor_line(doc, params.position, server.line_index(uri))
         ctx = build_context(parsed.spec, parsed.text, offset, parsed.tree)
         cancel = importlib.import_module("glm_lsp.model.backend").CancelToken()
-        started = asyncio.get_running_loop().time()
         try:
             suggestions = await service.inline(parsed, offset, ctx, cancel)
         except asyncio.CancelledError:
@@ -191,9 +197,6 @@ class ModelBridge:
                 return empty
             log.exception("inline completion failed")
             return empty
-        finally:
-            elapsed = (asyncio.get_running_loop().time() - started) * 1000.0
-            server.stats.observe("inline_latency", elapsed)
         items: list[lsp.InlineCompletionItem] = []
         for sugg in suggestions or []:
             text = getattr(sugg, "text", None)

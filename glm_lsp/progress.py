@@ -46,17 +46,28 @@ class Progress:
         )
         return cls(server, token)
 
+    @property
+    def active(self) -> bool:
+        return self._token is not None
+
     def report(self, done: int, total: int) -> None:
-        """Thread-safe; rate-limited so a fast scan does not flood the client."""
-        if self._token is None:
+        """``done`` of ``total`` files (the index's progress callback); thread-safe."""
+        if done < total and time.monotonic() - self._last < PROGRESS_INTERVAL_S:
+            return
+        pct = int(100 * done / total) if total > 0 else 0
+        self.message(f"{done}/{total} files", pct, force=True)
+
+    def message(self, text: str, percentage: int | None = None, *, force: bool = False) -> None:
+        """Any progress message; thread-safe and rate-limited unless ``force``."""
+        token = self._token
+        if token is None:
             return
         now = time.monotonic()
-        if now - self._last < PROGRESS_INTERVAL_S and done < total:
+        if not force and now - self._last < PROGRESS_INTERVAL_S:
             return
         self._last = now
-        pct = int(100 * done / total) if total > 0 else 0
-        value = lsp.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=pct)
-        self._server.call_soon(self._server.work_done_progress.report, self._token, value)
+        value = lsp.WorkDoneProgressReport(message=text, percentage=percentage)
+        self._server.call_soon(self._server.work_done_progress.report, token, value)
 
     def end(self, message: str | None = None) -> None:
         if self._token is None:

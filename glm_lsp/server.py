@@ -32,13 +32,8 @@ from glm_lsp.completion.engine import CompletionEngine
 from glm_lsp.completion.explain import result_to_json
 from glm_lsp.completion.history import AcceptHistory
 from glm_lsp.config import Settings, is_note, parse_settings
-from glm_lsp.items import (
-    LineIndex,
-    ResolveCache,
-    completion_list,
-    cursor_line,
-    snippet_support,
-)
+from glm_lsp.documents import LineIndex, cursor_line, install
+from glm_lsp.items import ResolveCache, completion_list, snippet_support
 from glm_lsp.logs import LspLogHandler
 from glm_lsp.model_bridge import ModelBridge
 from glm_lsp.progress import Progress
@@ -153,6 +148,7 @@ class GlmServer(LanguageServer):
 
     def setup(self, params: lsp.InitializeParams) -> None:
         self.loop = asyncio.get_running_loop()
+        install(self.workspace)  # LSP line splitting for every document (documents.py)
         self.apply_settings(params.initialization_options, announce=False)
         cache_dir = Path(self.settings.cache.dir).expanduser() if self.settings.cache.dir else None
         self.stores = Stores(cache_dir or default_cache_dir())
@@ -333,6 +329,7 @@ class GlmServer(LanguageServer):
             if isinstance(change, lsp.TextDocumentContentChangePartial):
                 offset, _ = cursor_line(doc, change.range.start, index)
                 self.engine.note_edit(uri, offset)
+                self.model.note_edit(doc.path, doc.source, offset)
 
     # --- requests -------------------------------------------------------------------------------
 
@@ -344,23 +341,30 @@ class GlmServer(LanguageServer):
         finally:
             self.stats.observe("did_change", (time.perf_counter() - started) * 1000.0)
 
-    def complete(self, params: lsp.CompletionParams) -> Wire:
+    async def complete(self, params: lsp.CompletionParams) -> Wire:
         started = time.perf_counter()
         try:
-            return self._complete(params)
+            return await self._complete(params)
         finally:
             self.stats.observe("completion", (time.perf_counter() - started) * 1000.0)
 
-    def _complete(self, params: lsp.CompletionParams) -> Wire:
-        empty = Wire({"isIncomplete": False, "items": []})
+    async def _complete(self, params: lsp.CompletionParams) -> Wire:
         uri = params.text_document.uri
         parsed = self.trees.get(uri)
-        if parsed is None or self.engine is None:
+        engine = self.engine
+        if parsed is None or engine is None:
             log.info("completion for a document that is not open: %s", uri)
-            return empty
+            return Wire({"isIncomplete": False, "items": []})
         doc = self.workspace.get_text_document(uri)
         offset, line = cursor_line(doc, params.position, self.line_index(uri))
-        result = self.engine.complete(parsed, offset, self.settings.completion.max_items)
+        max_items = self.settings.completion.max_items
+        result = engine.complete(parsed, offset, max_items)
+        if self.model.ready and not (result.context.in_string or result.context.in_comment):
+            extra, pending = await self.model.candidates(parsed, result.context)
+            if extra:
+                result = engine.complete(parsed, offset, max_items, model_candidates=extra)
+            elif pending:
+                result.is_incomplete = True  # the editor asks again; the model may be there
         return Wire(
             completion_list(
                 result,

@@ -1,8 +1,8 @@
 """Symbol extraction: one pass of our query over the tree, then a little type inference.
 
-Everything runs on the captures the query returns (C code does the tree walk), so a
-3,000-line file costs a few milliseconds beyond its parse. Byte offsets from tree-sitter are
-converted to ``str`` offsets through :class:`ByteMap` at the very end of each record.
+Everything runs on the matches of one query (C code walks the tree); Python only touches
+definitions, imports, member accesses and string/comment spans, never every identifier. Byte
+offsets from tree-sitter become ``str`` offsets through :class:`ByteMap` as records are made.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor, QueryError, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from glm_lsp.analysis.langs import LANGS, LangInfo
 from glm_lsp.analysis.offsets import ByteMap, decode, encode
+from glm_lsp.analysis.queries import analysis_query, keyword_set, word_counts
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
 from glm_lsp.analysis.types import Inferer, element_type, normalize_type
 from glm_lsp.syntax.languages import LanguageSpec
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 MAX_PARSE_BYTES = 4 * 1024 * 1024
 """Larger texts get word frequencies only: a generated multi-megabyte file has no useful symbols."""
 
-_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _BYTE_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
 _RECEIVER = re.compile(r"^[\w$.:>-]{1,60}$")
 _BASE_NAME = re.compile(r"[A-Za-z_][\w.:]*")
@@ -49,44 +48,8 @@ class _Pending:
     """Type read off the value node itself (a literal or ``new Foo()``) in non-Python code."""
 
 
-@cache
-def analysis_query(spec: LanguageSpec) -> Query | None:
-    """Our query minus its per-identifier and per-call patterns, plus strings and comments.
-
-    One query means one walk of the tree (the walk, not the captures, is most of the cost).
-    Identifiers are then counted with a regex over the code between the strings and comments,
-    several times cheaper than materialising one capture per identifier.
-    """
-    source = spec.query_source()
-    if not source.strip():
-        return None
-    skip: list[str] = []
-    for node_type in (*spec.string_types, *spec.comment_types):
-        if "content" in node_type or "fragment" in node_type:
-            continue  # inside a string node that is already skipped whole
-        try:
-            Query(spec.language(), f"({node_type}) @skip")
-        except QueryError:
-            continue
-        skip.append(f"({node_type}) @skip")
-    full = "\n".join([source, *skip])
-    query = Query(spec.language(), full)
-    raw = full.encode("utf-8")
-    for i in range(query.pattern_count):
-        pattern = raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)]
-        if b"@ref" in pattern or b"@call" in pattern:
-            query.disable_pattern(i)
-    return query
-
-
-def word_counts(text: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for word in _WORD.findall(text):
-        counts[word] = counts.get(word, 0) + 1
-    return counts
-
-
 _RECENT_SIZE = 8
+_RECENT_MAX_CHARS = 1_000_000
 _recent: OrderedDict[tuple[str | None, str, str], FileSymbols] = OrderedDict()
 _recent_lock = threading.Lock()
 
@@ -105,6 +68,8 @@ def extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) 
             _recent.move_to_end(key)
             return hit
     result = _extract(spec, text, tree, path)
+    if len(text) > _RECENT_MAX_CHARS:
+        return result  # do not pin huge texts in memory
     with _recent_lock:
         _recent[key] = result
         while len(_recent) > _RECENT_SIZE:
@@ -154,17 +119,22 @@ class _Extractor:
         self.params: dict[int, list[tuple[int, str, str | None]]] = {}
         self.func_params: list[tuple[int, int]] = []  # (symbol index, params node start)
         self.seen: dict[tuple[str, str | None, int, str], int] = {}
-        self.owners: dict[int, str | None] = {}
         self.class_ranges: list[tuple[int, int, str]] = []
+        """Byte ranges of classes, impls and methods defined outside their type → type name
+        (what ``self``/``this`` means there)."""
         self.class_names: dict[int, str | None] = {}
-        """Byte ranges of classes (and of methods defined outside them) → type name."""
-        """Function node start → type it belongs to (Go receivers, C++ ``A::m``)."""
 
     def run(self, tree: Tree, query: Query) -> FileSymbols:
         accesses: list[tuple[Node, str]] = []
         imports: dict[str, str] = {}
         skipped: list[tuple[int, int]] = []
         for _pattern, caps in QueryCursor(query).matches(tree.root_node):
+            if "scope.class" in caps:  # a type body that defines no symbol (Rust impl)
+                node = caps["scope.class"][0]
+                owner = self._class_name(node)
+                if owner:
+                    self.class_ranges.append((node.start_byte, node.end_byte, owner))
+                continue
             if "skip" in caps:
                 node = caps["skip"][0]
                 skipped.append((node.start_byte, node.end_byte))
@@ -202,7 +172,6 @@ class _Extractor:
         if "container" in caps:
             container = _text(caps["container"][0]).rsplit("::", 1)[-1].lstrip("*& ")
             container = _GENERIC_TAIL.sub("", container).strip() or None
-            self.owners[node.start_byte] = container
             if container is not None:
                 self.class_ranges.append((node.start_byte, node.end_byte, container))
             if kind == "function":
@@ -415,7 +384,7 @@ class _Extractor:
         self, accesses: list[tuple[Node, str]], inferer: Inferer
     ) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}
-        cache: dict[tuple[str, int], str | None] = {}
+        self.class_ranges.sort()
         literals = self.info.literals
         typed_names = {s.name for s in self.symbols if s.type or s.kind == "class"}
         self_names = self.info.self_names
@@ -436,10 +405,7 @@ class _Extractor:
                         receiver_type = member_sym.type if member_sym else None
                 elif head in typed_names:
                     at = self.bytemap.to_str(obj.start_byte)
-                    ckey = (text, self._scope_key(obj))
-                    if ckey not in cache:
-                        cache[ckey] = inferer.infer(text, at)
-                    receiver_type = cache[ckey]
+                    receiver_type = inferer.infer(text, at)
             if receiver_type:
                 key = (f"type:{_type_key(receiver_type)}", member)
                 counts[key] = counts.get(key, 0) + 1
@@ -463,20 +429,12 @@ class _Extractor:
         """The class, struct or impl a ``self``/``this`` at ``node`` refers to."""
         byte = node.start_byte
         best: tuple[int, int, str] | None = None
-        for entry in self.class_ranges:
+        for entry in self.class_ranges:  # sorted by start in _member_counts
+            if entry[0] > byte:
+                break
             if entry[0] <= byte < entry[1] and (best is None or entry[0] > best[0]):
                 best = entry
-        if best is not None:
-            return best[2]
-        parent = node.parent
-        while parent is not None:
-            if parent.type in self.info.class_scopes:
-                return self._class_name(parent)
-            owner = self.owners.get(parent.start_byte)
-            if owner is not None and parent.type in self.info.function_scopes:
-                return owner
-            parent = parent.parent
-        return None
+        return best[2] if best is not None else None
 
     def _identifier_counts(self, skipped: list[tuple[int, int]]) -> dict[str, int]:
         """Words of the code outside strings and comments, minus the language's keywords."""
@@ -490,26 +448,8 @@ class _Extractor:
             pos = max(pos, end)
         parts.append(data[pos:])
         counts = Counter(_BYTE_WORD.findall(b" ".join(parts)))
-        keywords = _keyword_set(self.spec)
+        keywords = keyword_set(self.spec)
         return {w: n for k, n in counts.items() if (w := decode(k)) not in keywords}
-
-    def _scope_key(self, node: Node) -> int:
-        scopes = self.info.function_scopes
-        parent = node.parent
-        while parent is not None:
-            if parent.type in scopes:
-                return parent.start_byte
-            parent = parent.parent
-        return -1
-
-
-@cache
-def _keyword_set(spec: LanguageSpec) -> frozenset[str]:
-    if spec.name == "python":
-        import keyword
-
-        return frozenset(keyword.kwlist) - {"True", "False", "None"}
-    return frozenset(spec.keywords)
 
 
 def _type_key(type_name: str) -> str:

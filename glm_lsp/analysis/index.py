@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -90,6 +91,7 @@ class WorkspaceIndex:
         self._member_counts: dict[str, dict[str, int]] = {}
         self._modules: OrderedDict[str, tuple[float, FileSymbols]] = OrderedDict()
         self._pending: dict[str, tuple[str, FileSymbols]] = {}
+        self._live: set[str] = set()
         self._last_persist = time.monotonic()
 
     # -- building ------------------------------------------------------------------------
@@ -111,8 +113,12 @@ class WorkspaceIndex:
         for done, path in enumerate(files, 1):
             if cancel is not None and cancel.is_set():
                 break
-            text = read_text(path, self.options.max_file_size)
-            if text is not None:
+            with self._lock:
+                live = str(path) in self._live
+            text = None if live else read_text(path, self.options.max_file_size)
+            if live:
+                seen.add(str(path))  # the editor's text is newer than the disk's
+            elif text is not None:
                 try:
                     self._index(str(path), text, None, None, persist=True)
                     seen.add(str(path))
@@ -121,7 +127,7 @@ class WorkspaceIndex:
             if progress is not None:
                 progress(done, total)
         else:
-            root_prefix = str(root)
+            root_prefix = os.path.join(str(root), "")
             with self._lock:
                 stale = [p for p in self._files if p.startswith(root_prefix) and p not in seen]
             for path_str in stale:
@@ -131,7 +137,13 @@ class WorkspaceIndex:
     def update_file(
         self, path: str, text: str, language_id: str | None = None, tree: Tree | None = None
     ) -> FileSymbols:
-        """Re-index one file from the editor's text (``tree`` when already parsed)."""
+        """Re-index one file from the editor's text (``tree`` when already parsed).
+
+        The path is remembered as live: a build running meanwhile keeps this text rather than
+        the (older) one on disk.
+        """
+        with self._lock:
+            self._live.add(path)
         return self._index(path, text, language_id, tree, persist=False)
 
     def _index(
@@ -156,6 +168,8 @@ class WorkspaceIndex:
                 self.parsed += 1
                 if not persist:
                     self._pending[path] = (key, fs)
+            if persist and path in self._live:
+                return self._files.get(path, fs)  # the editor got there first while we read
             self._swap(path, key, fs)
         if not persist and time.monotonic() - self._last_persist > _PERSIST_INTERVAL_S:
             self.flush()
@@ -189,6 +203,7 @@ class WorkspaceIndex:
 
     def remove_file(self, path: str) -> None:
         with self._lock:
+            self._live.discard(path)
             old = self._files.pop(path, None)
             self._keys.pop(path, None)
             if old is not None:

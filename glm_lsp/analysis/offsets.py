@@ -1,12 +1,17 @@
 """UTF-8 byte offsets (tree-sitter) to ``str`` offsets (everything outside ``syntax/``).
 
 Most source is ASCII, where both are the same number, so the map only does work for files with
-non-ASCII text; there it splits by line once and decodes at most one line per lookup.
+non-ASCII text: it records where each non-ASCII character starts in the bytes and how many extra
+bytes the characters up to it took, so a lookup is one bisection, whatever the line length
+(minified files put megabytes on one line).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import re
+from bisect import bisect_left
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def encode(text: str) -> bytes:
@@ -25,29 +30,28 @@ class ByteMap:
     """Converts byte offsets of ``data`` (= ``encode(text)``) to offsets in ``text``."""
 
     def __init__(self, text: str, data: bytes) -> None:
-        self.data = data
         self.size = len(text)
+        self.nbytes = len(data)
         self.ascii = len(data) == len(text)
-        self._byte_starts: list[int] = []
-        self._char_starts: list[int] = []
-        self._line_ascii: list[bool] = []
-        if not self.ascii:
-            b = c = 0
-            for line in text.split("\n"):
-                self._byte_starts.append(b)
-                self._char_starts.append(c)
-                size = len(encode(line))
-                self._line_ascii.append(size == len(line))
-                b += size + 1
-                c += len(line) + 1
+        self._starts: list[int] = []
+        """Byte offset where each non-ASCII character starts."""
+        self._extra: list[int] = []
+        """Extra bytes (beyond one per character) up to and including that character."""
+        if self.ascii:
+            return
+        extra = 0
+        for run in _NON_ASCII.finditer(text):
+            char_pos = run.start()
+            for ch in run.group():
+                self._starts.append(char_pos + extra)
+                extra += len(encode(ch)) - 1
+                self._extra.append(extra)
+                char_pos += 1
 
     def to_str(self, byte: int) -> int:
         if self.ascii:
             return max(0, min(byte, self.size))
-        byte = max(0, min(byte, len(self.data)))
-        i = bisect_right(self._byte_starts, byte) - 1
-        start = self._byte_starts[i]
-        if self._line_ascii[i]:
-            return min(self._char_starts[i] + byte - start, self.size)
-        col = len(decode(self.data[start:byte]))
-        return min(self._char_starts[i] + col, self.size)
+        byte = max(0, min(byte, self.nbytes))
+        before = bisect_left(self._starts, byte)  # characters starting before ``byte``
+        extra = self._extra[before - 1] if before else 0
+        return max(0, min(byte - extra, self.size))

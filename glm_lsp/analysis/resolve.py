@@ -27,7 +27,7 @@ def interpreter_sys_path(python: str | None) -> list[str]:
     if python:
         try:
             done = subprocess.run(
-                [python, "-I", "-c", "import sys,json;print(json.dumps(sys.path))"],
+                [python, "-c", "import sys,json;print(json.dumps(sys.path))"],
                 capture_output=True,
                 text=True,
                 timeout=_SYS_PATH_TIMEOUT_S,

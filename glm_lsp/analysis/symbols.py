@@ -44,7 +44,11 @@ class Symbol:
 
 @dataclass
 class FileSymbols:
-    """All symbols of one file plus its identifier/member frequencies."""
+    """All symbols of one file plus its identifier/member frequencies.
+
+    Shared between the completion engine, the index and the persistent cache: read-only once
+    returned by :func:`extract_symbols`.
+    """
 
     path: str
     language: str | None
@@ -63,7 +67,9 @@ def extract_symbols(
     """Symbols, frequencies and imports of one file; never raises.
 
     ``tree`` is reused when the syntax layer already parsed ``text``; without a language (or a
-    grammar) only identifier frequencies are collected, from the words of the text.
+    grammar) only identifier frequencies are collected, from the words of the text. The latest
+    few results are memoised by (language, path, text), so the engine and the index extracting
+    the same edit pay once.
     """
     from glm_lsp.analysis.extract import extract
 

@@ -84,9 +84,23 @@ class CandidateSet:
     """The type the cursor wants, resolved through the analysis (``ctx.expected`` may only
     name a peer expression or a called function)."""
     failures: list[str] = field(default_factory=list)
+    prefix: str = ""
+    """What was typed: candidates that cannot match it are dropped as they are added."""
+    _seen: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def wants(self, name: str) -> bool:
+        """Whether ``name`` can match the prefix (memoised: sources repeat names)."""
+        if not self.prefix:
+            return True
+        ok = self._seen.get(name)
+        if ok is None:
+            label = name[:-1] if name.endswith("=") else name
+            ok = self._seen[name] = match_quality(self.prefix, label) is not None
+        return ok
 
     def add(self, cand: Candidate) -> None:
-        self.candidates.append(cand)
+        if self.wants(cand.name):
+            self.candidates.append(cand)
 
 
 def collect(
@@ -101,7 +115,7 @@ def collect(
     ``fresh`` says whether ``file`` was extracted from the current text; when it was not, the
     lines around the cursor are scanned for names typed since.
     """
-    out = CandidateSet()
+    out = CandidateSet(prefix=ctx.prefix)
     if ctx.in_string or ctx.in_comment:
         return out
     language = file.language or (ctx.language.name if ctx.language else None)
@@ -247,7 +261,9 @@ def _scope_names(
     classes = [s for s in ctx.scopes if s.kind in ("class", "impl")]
     implicit_this = language in _IMPLICIT_THIS and classes
     scope_starts = {s.start for s in ctx.scopes if s.kind != "module"}
-    for sym in file.symbols:
+    for sym in sources.symbols_starting(file, ctx.prefix[:1]):
+        if not out.wants(sym.name):
+            continue
         if sym.container is not None:
             # Members are bare names only inside their class, in languages with implicit `this`.
             if implicit_this and sym.container == classes[0].name:
@@ -291,7 +307,8 @@ def _scope_distance(ctx: CursorContext, sym: Symbol) -> int:
 
 def _builtins(language: str | None, out: CandidateSet) -> None:
     for sym in sources.builtin_names(language):
-        out.add(from_symbol(sym, "builtin", distance=9))
+        if out.wants(sym.name):
+            out.add(from_symbol(sym, "builtin", distance=9))
 
 
 def _keywords(ctx: CursorContext, out: CandidateSet) -> None:
@@ -345,13 +362,12 @@ def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet, fresh: bool
         lo, hi = max(0, ctx.offset - window), ctx.offset + window
         near = {m.group() for m in _WORD.finditer(ctx.text, lo, hi)}
     keywords = set(ctx.language.keywords) if ctx.language else set()
-    prefix = ctx.prefix
     attributes = sources.all_members(file)
-    for word in [*counts, *sorted(near - counts.keys())]:
+    # The document has thousands of words: only those with a word part starting like the prefix.
+    words = sources.words_starting(file, ctx.prefix[:1]) if ctx.prefix else list(counts)
+    for word in [*words, *sorted(near - counts.keys())]:
         if attributes.get(word, 0) >= counts.get(word, 0) > 0:
             continue  # only ever used as `x.word`: not a name in scope
         if (word == current and counts.get(word, 1) <= 1) or word in keywords or word[0].isdigit():
             continue
-        if prefix and match_quality(prefix, word) is None:
-            continue  # the document has thousands of words: drop non-matches before ranking
         out.add(Candidate(word, "text", "word", scope_distance=10))

@@ -15,6 +15,7 @@ from glm_lsp.analysis import builtins as _builtins
 from glm_lsp.analysis import types as _types
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
 from glm_lsp.analysis.types import infer_type
+from glm_lsp.completion.matching import humps
 from glm_lsp.syntax.context import CursorContext
 
 if TYPE_CHECKING:
@@ -180,6 +181,43 @@ def all_members(file: FileSymbols) -> dict[str, int]:
         _ALL_MEMBERS.clear()
     _ALL_MEMBERS[id(file)] = (file, counts)
     return counts
+
+
+_BUCKETS: dict[int, tuple[FileSymbols, dict[str, list[str]], dict[str, list[Symbol]]]] = {}
+
+
+def _initials(name: str) -> set[str]:
+    return {h[:1].lower() for h in humps(name)} | {name[:1].lower()}
+
+
+def _buckets(file: FileSymbols) -> tuple[dict[str, list[str]], dict[str, list[Symbol]]]:
+    """Words and symbols of a file by the initials of their word parts (built once per file)."""
+    cached = _BUCKETS.get(id(file))
+    if cached is not None and cached[0] is file:
+        return cached[1], cached[2]
+    words: dict[str, list[str]] = {}
+    for word in file.identifier_counts:
+        for initial in _initials(word):
+            words.setdefault(initial, []).append(word)
+    symbols: dict[str, list[Symbol]] = {}
+    for sym in file.symbols:
+        for initial in _initials(sym.name):
+            symbols.setdefault(initial, []).append(sym)
+    if len(_BUCKETS) > 16:
+        _BUCKETS.clear()
+    _BUCKETS[id(file)] = (file, words, symbols)
+    return words, symbols
+
+
+def words_starting(file: FileSymbols, first: str) -> list[str]:
+    """Identifiers of the file with a word part (hump) starting with ``first``, any case: every
+    name a prefix starting with ``first`` can match, but for mid-word subsequences."""
+    return _buckets(file)[0].get(first.lower(), [])
+
+
+def symbols_starting(file: FileSymbols, first: str) -> list[Symbol]:
+    """Symbols of the file, or only those whose word parts start with ``first`` when given."""
+    return _buckets(file)[1].get(first.lower(), []) if first else file.symbols
 
 
 def classes_with_members(used: set[str], file: FileSymbols, language: str) -> list[Symbol]:

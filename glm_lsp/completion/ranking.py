@@ -21,15 +21,17 @@ freq_local      0.3    0        ``log1p(n) / log1p(16)`` of its occurrences in t
 freq_workspace  0.5    0.2      ``log1p(n) / log1p(1024)`` of its occurrences in the workspace
 freq_member     n/a    2.0      ``log1p(n) / log1p(32)`` of its uses after this receiver's type
                                 or name, in the file and the workspace
-member_local    n/a    0.8      ``log1p(n) / log1p(8)`` of its uses after this same receiver
+member_local    n/a    0.4      ``log1p(n) / log1p(8)`` of its uses after this same receiver
                                 text in the enclosing function (``self.x`` earlier in the method)
 member_near     n/a    3.0      ``1 - d / 3000`` for the nearest use after this receiver text
-scope           1.6    1.2      nearness of the source: local/parameter 1, member .8, enclosing
+scope           1.6    1.6      nearness of the source: local/parameter 1, member .8, enclosing
                                 .7, module/import .6, builtin .35, keyword .3, workspace .15,
                                 word 0; minus .1 per scope (or base class) crossed
-proximity       1.0    0.6      ``1 - d / 3000`` for the nearest other occurrence of the name
-delegation      n/a    1.0      1 for the member named like the enclosing function
+proximity       1.0    0.45     ``1 - d / 3000`` for the nearest other occurrence of the name
+delegation      n/a    0.5      1 for the member named like the enclosing function
                                 (``super().f()`` in ``f``, a wrapper delegating to its target)
+call_fit        1.0    2.0      +1 a callable before ``(``, -1 a value before ``(``, -.5 a
+                                callable before ``.``/``[`` (kind, or how the member was used)
 recency         0.6    0.6      ``1 - d / 1500`` from the latest edits (``note_edit``) to the name
 history         1.0    1.0      accept-history boost in this context (history.py, ``[0, 2]``)
 private         -1.5   -1.5     1 for ``_private`` (.25 after ``self.``), 1.5 for ``__dunder__``;
@@ -63,11 +65,12 @@ WEIGHTS: dict[str, float] = {
     "freq_local": 0.3,
     "freq_workspace": 0.5,
     "freq_member": 2.0,
-    "member_local": 0.8,
+    "member_local": 0.4,
     "member_near": 3.0,
     "scope": 1.6,
     "proximity": 1.0,
     "delegation": 1.0,
+    "call_fit": 1.0,
     "recency": 0.6,
     "history": 1.0,
     "private": -1.5,
@@ -81,8 +84,11 @@ MEMBER_WEIGHTS: dict[str, float] = {
     "freq_file": 0.0,
     "freq_local": 0.0,
     "freq_workspace": 0.2,
-    "scope": 1.2,
-    "proximity": 0.6,
+    "member_local": 0.4,
+    "scope": 1.6,
+    "proximity": 0.45,
+    "delegation": 0.5,
+    "call_fit": 2.0,
 }
 """Weights after a receiver (``x.|``)."""
 
@@ -143,9 +149,9 @@ class RankingInputs:
     """Offsets of the latest edits in this document, newest first."""
     expected_type: str | None = None
     """Resolved expected type; ``ctx.expected.type`` is used when this is None."""
-    receiver_uses: Mapping[str, tuple[int, int]] | None = None
-    """member → (uses after this receiver in the enclosing function, distance of the nearest use)
-    around the cursor; computed by :func:`rank` when None."""
+    receiver_uses: Mapping[str, tuple[int, int, int]] | None = None
+    """member → (uses after this receiver in the enclosing function, distance of the nearest use,
+    uses that call it) around the cursor; computed by :func:`rank` when None."""
 
 
 def rank(
@@ -204,7 +210,7 @@ def features(
         feats["freq_workspace"] = _log_scale(inputs.workspace_count(cand.name), 1024)
     if ctx.receiver is not None:
         feats["freq_member"] = _log_scale(inputs.member_counts.get(cand.name, 0), 32)
-        local_uses, distance = (inputs.receiver_uses or {}).get(cand.name, (0, -1))
+        local_uses, distance, _ = (inputs.receiver_uses or {}).get(cand.name, (0, -1, 0))
         if local_uses:
             feats["member_local"] = _log_scale(local_uses, 8)
         if distance >= 0:
@@ -224,6 +230,9 @@ def features(
             feats["recency"] = _recency(near, cand, inputs.recent_edits)
     if ctx.receiver is not None and cand.name == _enclosing_function(ctx):
         feats["delegation"] = 1.0  # `def read(self): return self._raw.read()`, `super().f()`
+    fit = _call_fit(cand, ctx, inputs)
+    if fit:
+        feats["call_fit"] = fit
     if cand.name in inputs.history:
         feats["history"] = inputs.history[cand.name]
     feats["private"] = _privacy(cand.name, ctx.prefix, ctx.receiver)
@@ -234,29 +243,31 @@ def features(
     return {k: round(v, 4) for k, v in feats.items() if v}
 
 
-def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int]]:
+def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int, int]]:
     """How this very receiver was used around the cursor: ``self.x`` earlier in the method is
     the best predictor of ``self.|`` (one scan per request, not one per candidate)."""
     receiver = (ctx.receiver or "").strip()
     if not receiver:
         return {}
     op = re.escape(ctx.member_operator or ".")
-    pattern = re.compile(rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*([A-Za-z_$][\w$]*)")
+    pattern = re.compile(
+        rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*([A-Za-z_$][\w$]*)(?=([ \t]*\()?)"
+    )
     lo_local, hi_local = _local_span(ctx)
     lo = max(0, ctx.offset - PROXIMITY_WINDOW)
     hi = ctx.offset + PROXIMITY_WINDOW
-    uses: dict[str, tuple[int, int]] = {}
+    uses: dict[str, tuple[int, int, int]] = {}
     for m in pattern.finditer(ctx.text, min(lo, lo_local), max(hi, hi_local)):
         start = m.start(1)
         if start == ctx.replace_start:
             continue
-        count, best = uses.get(m.group(1), (0, -1))
+        count, best, calls = uses.get(m.group(1), (0, -1, 0))
         if lo_local <= start < hi_local:
             count += 1
         d = abs(start - ctx.offset)
         if d <= PROXIMITY_WINDOW and (best < 0 or d < best):
             best = d
-        uses[m.group(1)] = (count, best)
+        uses[m.group(1)] = (count, best, calls + (1 if m.group(2) else 0))
     return uses
 
 
@@ -300,6 +311,33 @@ def _whole_word(text: str, i: int, n: int) -> bool:
     before = text[i - 1] if i > 0 else " "
     after = text[i + n] if i + n < len(text) else " "
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
+_CALLABLE_KINDS = frozenset({"function", "method", "class", "struct", "constructor"})
+_VALUE_KINDS = frozenset({"variable", "parameter", "constant", "property", "module", "enum"})
+
+
+def _call_fit(cand: Candidate, ctx: CursorContext, inputs: RankingInputs) -> float:
+    """Whether the candidate suits the text right after the cursor: ``(`` wants a callable;
+    ``.`` or ``[`` rather a value."""
+    nxt = ctx.text[ctx.word_end : ctx.word_end + 1]
+    if nxt not in ("(", ".", "["):
+        return 0.0
+    callable_: bool | None = None
+    if cand.kind in _CALLABLE_KINDS:
+        callable_ = True
+    elif cand.kind in _VALUE_KINDS:
+        callable_ = False
+    elif inputs.receiver_uses and cand.name in inputs.receiver_uses:
+        _, _, calls = inputs.receiver_uses[cand.name]
+        callable_ = calls > 0
+    elif cand.kind == "field":
+        callable_ = False
+    if callable_ is None:
+        return 0.0
+    if nxt == "(":
+        return 1.0 if callable_ else -1.0
+    return -0.5 if callable_ else 0.0
 
 
 def _enclosing_function(ctx: CursorContext) -> str | None:

@@ -97,6 +97,19 @@ def resolve_model(name_or_path: str) -> Path | None:
     return entry.path_in(models_dir())
 
 
+def template_for_file(path: Path) -> str | None:
+    """The catalog's template for a file it lists (by file name), when its entries agree.
+
+    GGUF metadata alone cannot always tell the family (GLM-Edge files are ``ggml-model-*.gguf``
+    with no distinctive tokens), while the catalog entry a file was pulled for can.
+    """
+    try:
+        names = {e.template for e in load_catalog() if e.file and e.file == path.name}
+    except (OSError, ValueError, TypeError):
+        return None
+    return names.pop() if len(names) == 1 else None
+
+
 def sha256_file(path: Path, progress: Callable[[int, int], None] | None = None) -> str:
     digest = hashlib.sha256()
     total = path.stat().st_size

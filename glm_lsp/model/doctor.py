@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from glm_lsp.model.catalog import models_dir, resolve_model
+from glm_lsp.model.catalog import models_dir, resolve_model, template_for_file
 from glm_lsp.model.gguf_info import GgufError, read_gguf_info
 from glm_lsp.model.llama import default_threads, default_tiny_model_path
 from glm_lsp.model.templates import select_template
@@ -63,7 +63,7 @@ def check_model(spec: str | None) -> dict[str, Any]:
     except GgufError as exc:
         result.update(ok=False, error=str(exc), fix="glm-lsp models pull NAME, or fix model.path")
         return result
-    template = select_template(info.metadata, info.tokens or ())
+    template = select_template(info.metadata, info.tokens or (), template_for_file(path))
     result.update(
         ok=template is not None,
         architecture=info.architecture,

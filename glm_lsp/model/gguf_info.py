@@ -203,3 +203,20 @@ def read_gguf_info(path: str | Path, *, tokens: bool = True) -> GgufInfo:
         token_types=[int(t) for t in types] if isinstance(types, list) else None,
         tensor_names=names,
     )
+
+
+def validate_model_file(path: str | Path) -> GgufInfo:
+    """Header check before llama.cpp sees the file; ``ModelLoadError`` says what to do."""
+    from glm_lsp.model.backend import ModelLoadError
+
+    try:
+        info = read_gguf_info(path)
+    except GgufError as exc:
+        raise ModelLoadError(f"cannot use model: {exc}") from exc
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read model file {path}: {exc}") from exc
+    if not info.architecture:
+        raise ModelLoadError(f"{info.path} has no general.architecture: not a model GGUF")
+    if info.tokens is None:
+        raise ModelLoadError(f"{info.path} has no tokenizer vocabulary: not a usable model")
+    return info

@@ -109,6 +109,7 @@ class ModelService:
         progress: Progress | None = None,
         on_error: Callable[[str], None] | None = None,
         backend: ModelBackend | None = None,
+        stable_layout: bool = True,
     ) -> None:
         self.settings = settings
         self.index = index
@@ -119,6 +120,7 @@ class ModelService:
         self.error: str | None = None
         self.model_path: Path | None = None
         self._backend = backend
+        self.stable_layout = stable_layout  # False: the naive layout (benchmarks only)
         self._worker: ModelWorker | None = None
         self._loaded = threading.Event()
         self._prepare_lock = threading.Lock()
@@ -190,9 +192,10 @@ class ModelService:
     def _fail(self, message: str) -> None:
         self.state = "failed"
         self.error = message
+        self._loaded.set()  # wake wait_loaded(): the answer is known
         log.error("model unavailable: %s (static completion continues)", message)
         self._dispatch(self._error_cb, message)
-        self._report("model unavailable", None)
+        self._report("model unavailable", None)  # the server ends its progress on this text
 
     def _load_done(self, future: Any) -> None:
         exc = future.exception()
@@ -296,7 +299,13 @@ class ModelService:
         mode = choose_mode(ctx, self.settings.inline.mode)
         if not self.ready or mode is None or self.settings.completion.model_items <= 0:
             return []
-        text = await self._suggest(doc, offset, ctx, mode, "candidates", cancel)
+        ahead = self.typeahead.lookup(doc.uri, doc.text, offset)
+        if ahead is not None:
+            text: str | None = ahead[1]
+        else:
+            text = await self._suggest(doc, offset, ctx, mode, "candidates", cancel)
+            if text is not None:
+                self.typeahead.remember(doc.uri, doc.text, offset, text)
         if text is None:
             return []
         item = candidate_from_text(ctx, text)
@@ -387,6 +396,7 @@ class ModelService:
                 counter=self._counter,
                 budget=self.budget(),
                 references=self.references.collect(path, language),
+                stable=self.stable_layout,
             )
         template = self._template()
         stops = stop_strings_for(mode)

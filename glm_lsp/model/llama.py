@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from glm_lsp.model.backend import (
     CancelToken,
     Generation,
@@ -26,7 +28,8 @@ from glm_lsp.model.backend import (
     ModelLoadError,
     cut_at_stop_strings,
 )
-from glm_lsp.model.gguf_info import GgufError, GgufInfo, read_gguf_info
+from glm_lsp.model.catalog import template_for_file
+from glm_lsp.model.gguf_info import GgufInfo, validate_model_file
 from glm_lsp.model.templates import Template, select_template
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,16 @@ def route_native_logs() -> None:
     llama_cpp.llama_log_set(_log_callback, None)
 
 
+def common_prefix(cached: Any, ids: list[int]) -> int:
+    """Length of the shared start of ``cached`` (a numpy array) and ``ids``, vectorized: this
+    runs on every keystroke over prompts of thousands of tokens."""
+    n = min(len(cached), len(ids))
+    if n == 0:
+        return 0
+    differ = np.flatnonzero(np.asarray(cached[:n]) != np.asarray(ids[:n], dtype=np.int64))
+    return int(differ[0]) if differ.size else n
+
+
 def default_threads() -> int:
     """Half the logical CPUs (≈ physical cores), at most 8.
 
@@ -93,21 +106,6 @@ def resolve_gpu_layers(setting: int | str) -> int:
         raise ModelLoadError(
             f'model.gpuLayers must be "auto" or a number, not {setting!r}'
         ) from None
-
-
-def validate_model_file(path: str | Path) -> GgufInfo:
-    """Header check before llama.cpp sees the file; ``ModelLoadError`` says what to do."""
-    try:
-        info = read_gguf_info(path)
-    except GgufError as exc:
-        raise ModelLoadError(f"cannot use model: {exc}") from exc
-    except OSError as exc:
-        raise ModelLoadError(f"cannot read model file {path}: {exc}") from exc
-    if not info.architecture:
-        raise ModelLoadError(f"{info.path} has no general.architecture: not a model GGUF")
-    if info.tokens is None:
-        raise ModelLoadError(f"{info.path} has no tokenizer vocabulary: not a usable model")
-    return info
 
 
 class LlamaBackend:
@@ -181,7 +179,8 @@ class LlamaBackend:
         self._eog = self._end_tokens()
         if self.use_abort_callback:
             self._install_abort_callback()
-        self.template = select_template(info.metadata, info.tokens or (), self.template_name)
+        name = self.template_name or template_for_file(self.path)
+        self.template = select_template(info.metadata, info.tokens or (), name)
         self.load_seconds = time.perf_counter() - start
         log.info(
             "loaded %s (arch %s, %d ctx, %s GPU layers, %d/%d threads, template %s) in %.2fs",
@@ -343,6 +342,8 @@ class LlamaBackend:
         token = cancel or CancelToken()
         start = time.perf_counter()
         ids, max_tokens = self.fit_prompt(self.prompt_ids(req), req.max_tokens)
+        if not ids:  # nothing to condition on: llama.cpp cannot sample from an empty batch
+            return self._outcome("", ids, 0, [], "stop", start)
         reused = self._prefill(llm, ids, token)
         if reused is None:
             return self._outcome("", ids, 0, [], "cancelled", start)
@@ -383,12 +384,7 @@ class LlamaBackend:
         cancelled. Returns how many prompt tokens were reused from the previous request."""
         if cancel.cancelled:
             return None
-        cached = llm._input_ids  # tokens whose K/V are in the cache (previous prompt + output)
-        common = 0
-        for a, b in zip(cached, ids, strict=False):
-            if a != b:
-                break
-            common += 1
+        common = common_prefix(llm._input_ids, ids)  # K/V cached: previous prompt + output
         reuse = min(common, len(ids) - 1)
         if llm.n_tokens != reuse:
             if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):

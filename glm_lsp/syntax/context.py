@@ -7,7 +7,6 @@ tree-sitter works in UTF-8 bytes, the conversion happens here and nowhere else.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
@@ -23,6 +22,7 @@ from glm_lsp.syntax.textscan import (
     line_state,
     receiver_before,
 )
+from glm_lsp.syntax.textscopes import BRACE_WINDOW, brace_scopes, python_scopes
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def _tree_part(
     tree: Tree,
     conv: ByteOffsets,
     indent: int,
-) -> tuple[bool, bool, Node, list[ScopeNode]]:
+) -> tuple[bool, bool, Node, list[ScopeNode], Node]:
     """String/comment state, node at the cursor and scopes; scopes are found from the last
     token before ``anchor_end`` (the receiver when completing a member), because error
     recovery around a half-typed ``x.`` often leaves the operator outside the real scope."""
@@ -193,7 +193,7 @@ def _tree_part(
     scopes = enclosing_scopes(
         spec.name, anchor, lambda n: _scope_contains(spec.name, n, b, indent, conv.data)
     )
-    return in_string, in_comment, node or tree.root_node, scopes
+    return in_string, in_comment, node or tree.root_node, scopes, anchor
 
 
 def _literal_end_at(
@@ -224,31 +224,30 @@ def _line_has_error(tree: Tree, conv: ByteOffsets, line_start: int, offset: int)
     return False
 
 
-_PY_SCOPE_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
+def _inside_error(node: Node) -> bool:
+    current: Node | None = node
+    while current is not None:
+        if current.is_error:
+            return True
+        current = current.parent
+    return False
 
 
-def _python_text_scopes(text: str, line_start: int, indent: int) -> list[Scope]:
-    """Enclosing ``def``/``class`` by indentation, for Python without a tree."""
-    out: list[Scope] = []
-    pos = line_start
-    lines_seen = 0
-    while pos > 0 and indent > 0 and lines_seen < 5000:
-        prev_start = text.rfind("\n", 0, pos - 1) + 1
-        line = text[prev_start : pos - 1]
-        pos = prev_start
-        lines_seen += 1
-        stripped = line.lstrip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        line_indent = len(line) - len(stripped)
-        if line_indent >= indent:
-            continue
-        indent = line_indent
-        m = _PY_SCOPE_LINE.match(line)
-        if m is not None:
-            kind = "function" if m.group(2) == "def" else "class"
-            out.append(Scope(kind, m.group(3), prev_start + line_indent, len(text)))
-    return out
+def _brace_fallback(
+    text: str, offset: int, anchor: Node, conv: ByteOffsets, from_tree: list[Scope]
+) -> list[Scope]:
+    """Scopes from unclosed braces when error recovery around the cursor lost some of them
+    (kept only when they see more than the tree)."""
+    root = anchor
+    while root.parent is not None:
+        root = root.parent
+    start = max(0, offset - BRACE_WINDOW)
+    if start > 0:  # begin at a top-level node: a token boundary, not inside a comment
+        first = root.first_child_for_byte(conv.to_byte(start))
+        if first is not None and first.start_byte < conv.to_byte(offset):
+            start = conv.to_str(first.start_byte)
+    found = [Scope(*t) for t in brace_scopes(text, offset, start)]
+    return found if len(found) > len(from_tree) else from_tree
 
 
 def build_context(
@@ -289,7 +288,7 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
         anchor_end = prefix_start - len(found_receiver[1])
     if tree is not None and spec is not None:
         conv = offsets_for(text)
-        in_string, in_comment, node, found = _tree_part(
+        in_string, in_comment, node, found, anchor = _tree_part(
             spec, text, offset, anchor_end, line_start, tree, conv, indent
         )
         for sn in found:
@@ -297,11 +296,17 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
             scopes.append(Scope(sn.kind, sn.name, start, conv.to_str(sn.node.end_byte)))
             if func_node is None and sn.kind in ("function", "lambda"):
                 func_node = sn.node
+        if not scopes and spec.name == "python" and indent > 0 and tree.root_node.has_error:
+            # Error recovery swallowed the `def` (an unclosed bracket or string on this line):
+            # indentation still tells where we are.
+            scopes = [Scope(*t) for t in python_scopes(text, line_start, indent)]
+        elif spec.name != "python" and _inside_error(anchor):
+            scopes = _brace_fallback(text, offset, anchor, conv, scopes)
     else:
         state = line_state(line_prefix, spec)
         in_string, in_comment = state == "string", state == "comment"
         if spec is not None and spec.name == "python":
-            scopes = _python_text_scopes(text, line_start, indent)
+            scopes = [Scope(*t) for t in python_scopes(text, line_start, indent)]
     scopes.append(Scope("module", "", 0, len(text)))
 
     receiver = operator = None

@@ -124,11 +124,24 @@ def _anonymous_name(node: Node) -> str:
         parent = parent.parent
     if parent is None:
         return ""
-    for field in ("name", "key", "left"):
+    for field in ("name", "key", "left", "declarator", "pattern"):
         named = parent.child_by_field_name(field)
         if named is not None and named.id != node.id:
             return _text(named).split(",")[0].strip()
     return ""
+
+
+_ANONYMOUS = frozenset(
+    {
+        "arrow_function",
+        "function_expression",
+        "function",
+        "func_literal",
+        "lambda_expression",
+        "closure_expression",
+        "lambda",
+    }
+)
 
 
 def scope_name(language: str, node: Node) -> str:
@@ -139,7 +152,7 @@ def scope_name(language: str, node: Node) -> str:
     name = node.child_by_field_name("name")
     if name is not None:
         return _text(name)
-    if node.type in ("arrow_function", "function_expression", "function", "func_literal"):
+    if node.type in _ANONYMOUS:
         return _anonymous_name(node)
     return ""
 

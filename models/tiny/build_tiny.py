@@ -205,7 +205,8 @@ def write_f32(path: Path) -> None:
     rng = np.random.default_rng(SEED)
 
     def mat(rows: int, cols: int) -> np.ndarray:
-        return (rng.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
+        values: np.ndarray = rng.standard_normal((rows, cols)) / np.sqrt(cols)
+        return values.astype(np.float32)
 
     writer = gguf.GGUFWriter(str(path), ARCH)
     writer.add_name("glm-tiny-random (test model, random weights)")

@@ -133,6 +133,17 @@ def test_update_file_keeps_counts_incremental(workspace: Path) -> None:
     assert index.identifier_count("zz_unique") == 0
 
 
+def test_build_keeps_editor_text_over_disk(workspace: Path) -> None:
+    index = WorkspaceIndex()
+    path = str(workspace / "sub" / "kept.py")
+    index.update_file(path, "typed_in_editor = 1\n")
+    index.build(workspace)
+    assert index.lookup("typed_in_editor") and not index.lookup("kept_name")
+    index.remove_file(path)
+    index.build(workspace)
+    assert index.lookup("kept_name") and not index.lookup("typed_in_editor")
+
+
 def test_update_file_of_unchanged_text_reuses_result(workspace: Path) -> None:
     index = build(workspace)
     path = str(workspace / "pkg" / "models.py")

@@ -84,7 +84,9 @@ def use(inv: Inventory) -> None:
 """Ends mid-expression on purpose: the editors complete after `inv.` and after `str(`."""
 
 DOT_LINE = SAMPLE_PY.splitlines().index("    inv.")
-GHOST_LINE = SAMPLE_PY.splitlines().index("    return label + str(")
+GHOST_LINE = DOT_LINE
+"""Ghost text is requested after `inv.` too: a member name is what even the tiny test model
+predicts there (after `str(` it has nothing to say)."""
 
 SAMPLE_MEMBERS = ("add_item", "total_count", "owner", "items")
 

@@ -258,6 +258,7 @@ else
     ghost
   )
   if ghost then
+    say('     ghost text: ' .. vim.inspect(ghost.first) .. ' + ' .. #ghost.rest .. ' more line(s)')
     input('<C-l>')
     local after = wait(10000, function()
       return lua([[

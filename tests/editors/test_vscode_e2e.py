@@ -81,6 +81,7 @@ def test_vscode_end_to_end(
         check=False,
     )
     output = proc.stdout + proc.stderr
+    print(output)  # shown with `pytest -rP`, and on failure
     summary = SUMMARY.search(proc.stdout)
     assert summary is not None, f"driver never reached its summary line:\n{output}"
     checks, failures = int(summary.group(1)), int(summary.group(2))

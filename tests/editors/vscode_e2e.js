@@ -131,6 +131,7 @@ async function main() {
     'glmLsp.model.threads': 1,
     'glmLsp.inline.mode': 'line',
     'glmLsp.completion.modelItems': 0,
+    'glmLsp.trace.server': 'messages',
     'glmLsp.inline.maxTokens': 16,
     'glmLsp.cache.dir': path.join(TMP, 'glm-cache'),
     'editor.inlineSuggest.enabled': true,
@@ -182,12 +183,21 @@ async function main() {
     await page.keyboard.press('Control+P');
     await page.waitForSelector('.quick-input-widget:not([style*="display: none"]) input', { timeout: 20000 }).catch(() => undefined);
     await page.keyboard.type(FILE);
-    await sleep(1000);
+    // File search takes a moment on a cold start: wait for the match before Enter.
+    await waitFor(30000, async () =>
+      page.$$eval('.quick-input-list .monaco-list-row', (rows, f) => rows.some((r) => (r.textContent || '').includes(f)), FILE),
+    );
     await page.screenshot({ path: path.join(SHOTS, 'quick-open.png') });
     await page.keyboard.press('Enter');
-    const opened = await waitFor(20000, async () =>
-      page.$(`.tab.active[aria-label*="${FILE}"], .tab.active .label-name:text("${FILE}")`),
-    );
+    const activeTab = async () =>
+      page.$$eval('.tab.active', (tabs, f) => tabs.some((t) => (t.textContent || '').includes(f)), FILE);
+    let opened = await waitFor(15000, activeTab);
+    if (!opened) {
+      // Fall back to the explorer (the file search service can be slow to come up).
+      await page.keyboard.press('Escape');
+      await page.click(`.explorer-folders-view .monaco-list-row[aria-label*="${FILE}"]`).catch(() => undefined);
+      opened = await waitFor(15000, activeTab);
+    }
     if (!check(`${FILE} opened in the editor`, !!opened)) return;
 
     const statusText = async () =>
@@ -260,6 +270,7 @@ async function main() {
       }
       await page.screenshot({ path: path.join(SHOTS, 'ghost.png') });
       check('ghost text shown', !!ghost, ghost);
+      if (ghost) console.log(`     ghost text: ${JSON.stringify(ghost)}`);
       if (ghost) {
         const before = lines[GHOST_LINE];
         await page.keyboard.press('Tab');

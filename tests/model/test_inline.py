@@ -106,7 +106,9 @@ def _ctx(doc: ParsedDocument, offset: int):  # type: ignore[no-untyped-def]
     return build_context(doc.spec, doc.text, offset, doc.tree)
 
 
-async def _service(backend: FakeBackend, settings: Settings | None = None, **kw: Any) -> ModelService:
+async def _service(
+    backend: FakeBackend, settings: Settings | None = None, **kw: Any
+) -> ModelService:
     service = ModelService(settings or _settings(), backend=backend, **kw)
     service.start()
     assert await service.wait_loaded(5)
@@ -131,13 +133,18 @@ async def test_load_reports_progress_then_answers() -> None:
 
 async def test_load_failure_gives_one_message_and_no_suggestions() -> None:
     errors: list[str] = []
+    seen: list[tuple[str, int | None]] = []
     service = ModelService(
-        _settings(), backend=FakeBackend(fail="model file is truncated"), on_error=errors.append
+        _settings(),
+        backend=FakeBackend(fail="model file is truncated"),
+        on_error=errors.append,
+        progress=lambda m, p: seen.append((m, p)),
     )
     service.start()
     assert not await service.wait_loaded(5)
     await asyncio.sleep(0.01)
     assert errors == ["model file is truncated"]
+    assert seen[-1] == ("model unavailable", None)  # the server ends its progress on it
     assert service.stats()["model"]["state"] == "failed"
     assert await _inline(service, "x = ‸") == []
     service.close()
@@ -312,4 +319,41 @@ async def test_constructed_like_the_server_bridge(tmp_path: Path) -> None:
     stats = service.stats()
     assert set(stats) == {"model", "inline", "cache"}
     assert stats["model"]["loaded"] is False and stats["model"]["error"]
+    service.close()
+
+
+async def test_tiny_gguf_typing_reuses_the_kv_cache() -> None:
+    """The real llama.cpp path: each keystroke's prompt differs only at its tail."""
+    pytest.importorskip("llama_cpp")
+    from glm_lsp.model.llama import default_tiny_model_path
+
+    s = Settings()
+    s = dataclasses.replace(
+        s,
+        model=dataclasses.replace(s.model, path=str(default_tiny_model_path()), context_size=2048),
+        inline=dataclasses.replace(s.inline, max_tokens=4),
+    )
+    service = ModelService(s)
+    service.start()
+    assert await service.wait_loaded(60), service.error
+    body = "".join(f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(40))
+    typed = "total = helper_3(1, 2)"
+    shares = []
+    for i in range(1, len(typed) + 1):
+        text = body + typed[:i] + "\n\nprint(total)\n"
+        doc, offset = _doc(body + typed[:i] + "‸\n\nprint(total)\n")
+        assert doc.text == text
+        before = dict(service.counts)
+        service.typeahead.forget(doc.uri)
+        await service.inline(doc, offset, _ctx(doc, offset))
+        if service.counts["generations"] == before["generations"]:
+            continue
+        ev = service.counts["prompt_tokens_evaluated"] - before["prompt_tokens_evaluated"]
+        reused = service.counts["prompt_tokens_reused"] - before["prompt_tokens_reused"]
+        shares.append(ev / (ev + reused))
+    assert len(shares) >= 10
+    assert shares[0] > 0.9  # the first prompt is evaluated in full
+    assert max(shares[1:]) <= 0.05
+    stats = service.stats()["model"]
+    assert stats["loaded"] and stats["generated_tokens"] > 0
     service.close()

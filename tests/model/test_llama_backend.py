@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.model.backend import CancelToken, GenerationRequest, ModelLoadError
-from glm_lsp.model.llama import LlamaBackend, default_tiny_model_path, resolve_gpu_layers
+from glm_lsp.model.catalog import template_for_file
+from glm_lsp.model.llama import (
+    LlamaBackend,
+    common_prefix,
+    default_tiny_model_path,
+    resolve_gpu_layers,
+)
 from glm_lsp.model.templates import CODEGEEX4, FimRequest
 
 pytest.importorskip("llama_cpp")
@@ -80,14 +86,16 @@ def test_special_tokens_are_single_ids(backend: LlamaBackend, token: str) -> Non
 def test_fim_prompt_tokenizes_markers_once(backend: LlamaBackend) -> None:
     ids = backend.prompt_ids(_req(max_tokens=1))
     for marker in ("<|code_suffix|>", "<|code_prefix|>", "<|code_middle|>", "<|assistant|>"):
-        assert ids.count(backend.token_id(marker)) == 1
+        marker_id = backend.token_id(marker)
+        assert marker_id is not None and ids.count(marker_id) == 1
     assert ids[:3] == [backend.token_id(t) for t in ("[gMASK]", "<sop>", "<|user|>")]
 
 
 def test_user_text_spelling_a_control_token_stays_text(backend: LlamaBackend) -> None:
     fim = FimRequest(prefix="s = '<|user|>'\n", suffix="", path="a.py", language="Python")
     ids = backend.prompt_ids(_req(fim, max_tokens=1))
-    assert ids.count(backend.token_id("<|user|>")) == 1  # only the template's own turn
+    user = backend.token_id("<|user|>")
+    assert user is not None and ids.count(user) == 1  # only the template's own turn
 
 
 def test_generate_respects_max_tokens(backend: LlamaBackend) -> None:
@@ -123,6 +131,12 @@ def test_kv_prefix_reuse_evaluates_only_the_tail(backend: LlamaBackend) -> None:
     assert second.prompt_tokens_evaluated <= second.prompt_tokens - shared
     again = backend.generate(_req(longer, max_tokens=4))
     assert again.prompt_tokens_evaluated == 1  # identical prompt: only the last token re-run
+
+
+def test_empty_prompt_gives_empty_answer(backend: LlamaBackend) -> None:
+    gen = backend.generate(GenerationRequest(prompt="", max_tokens=8))
+    assert gen.text == "" and gen.generated_tokens == 0 and gen.finish_reason == "stop"
+    assert backend.generate(_req(max_tokens=2)).generated_tokens == 2
 
 
 def test_cancelled_before_start(backend: LlamaBackend) -> None:
@@ -199,6 +213,29 @@ def test_unknown_architecture_is_reported(tmp_path: Path) -> None:
         LlamaBackend(path, gpu_layers=0, n_threads=1).load()
 
 
+@pytest.mark.parametrize(
+    ("cached", "ids", "expected"),
+    [
+        ([], [1, 2], 0),
+        ([1, 2, 3], [1, 2, 3], 3),
+        ([1, 2, 3], [1, 2], 2),
+        ([1, 2], [1, 2, 3], 2),
+        ([5, 2, 3], [1, 2, 3], 0),
+        ([1, 2, 9, 4], [1, 2, 3, 4], 2),
+    ],
+)
+def test_common_prefix(cached: list[int], ids: list[int], expected: int) -> None:
+    import numpy as np
+
+    assert common_prefix(np.array(cached, dtype=np.intc), ids) == expected
+
+
+def test_catalog_template_by_file_name(tmp_path: Path) -> None:
+    assert template_for_file(tmp_path / "codegeex4-all-9b-Q4_K_M.gguf") == "codegeex4"
+    assert template_for_file(tmp_path / "ggml-model-Q4_K_M.gguf") == "glm-edge-chat"
+    assert template_for_file(tmp_path / "unknown.gguf") is None
+
+
 def test_gpu_layers_setting() -> None:
     assert resolve_gpu_layers(7) == 7
     assert resolve_gpu_layers("12") == 12
@@ -228,3 +265,22 @@ def test_nothing_reaches_stdout(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout == ""
+
+
+def test_gpu_load_failure_retries_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = LlamaBackend._construct
+    tried: list[int] = []
+
+    def flaky(self: LlamaBackend, layers: int) -> object:
+        tried.append(layers)
+        if layers != 0:
+            raise ModelLoadError("simulated: CUDA out of memory")
+        return real(self, layers)
+
+    monkeypatch.setattr(LlamaBackend, "_construct", flaky)
+    b = LlamaBackend(TINY, gpu_layers=99, n_threads=1, context_size=512)
+    b.load()
+    assert tried == [99, 0]
+    assert b.fell_back_to_cpu and b.gpu_layers == 0 and b.info()["fell_back_to_cpu"]
+    b.close()
+    assert not b.loaded

@@ -113,8 +113,22 @@ def test_burst_of_requests_each_get_one_outcome(fake: FakeBackend) -> None:
             outcomes.append("cancelled")
     assert outcomes[-1] == "R49"
     assert outcomes[:-1] == ["cancelled"] * 49
-    assert len(fake.calls) < 50  # queued ones were dropped without running
     assert worker.counts["cancelled"] == 49 and worker.counts["completed"] == 1
+    worker.close()
+
+
+def test_queued_requests_are_dropped_without_running(fake: FakeBackend) -> None:
+    worker = ModelWorker(fake)
+    running = worker.submit(_req("a"))
+    assert fake.started.wait(2)
+    queued = [worker.submit(_req(p), supersede=False) for p in ("b", "c")]
+    newest = worker.submit(_req("d"))
+    fake.gate.set()
+    assert newest.result(2).text == "D"
+    for ticket in [running, *queued]:
+        with pytest.raises(Cancelled):
+            ticket.result(2)
+    assert fake.calls == ["a", "d"]
     worker.close()
 
 

@@ -77,3 +77,29 @@ async def misconfigured_client(lsp_client: LanguageClient, request: pytest.Fixtu
     lsp_client.init_result = result  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
+
+
+TINY_MODEL = SAMPLE.parents[1] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def model_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Initialized with the shipped tiny test model (random weights: plumbing, not quality)."""
+    root: Path = request.getfixturevalue("workspace")
+    cache = root.parent / "cache"
+    options = {"model": {"path": str(TINY_MODEL), "threads": 1}}
+    result = await lsp_client.initialize_session(init_params(root, cache, options=options))
+    lsp_client.init_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def missing_model_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    root: Path = request.getfixturevalue("workspace")
+    cache = root.parent / "cache"
+    options = {"model": {"path": str(root / "no-such-model.gguf")}}
+    result = await lsp_client.initialize_session(init_params(root, cache, options=options))
+    lsp_client.init_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()

@@ -121,6 +121,20 @@ async def test_crlf_document(client: LanguageClient) -> None:
     assert ranked(again)[0] == "height"
 
 
+@pytest.mark.parametrize("odd", ["\x0c", "\u2028", "\x0b"])
+async def test_odd_line_separators_keep_lines_straight(client: LanguageClient, odd: str) -> None:
+    """Form feeds and U+2028 are not line ends in LSP: edits after them must land right."""
+    uri = "file:///tmp/odd.py"
+    text = f"import os\n{odd}\n" + SAMPLE_PY + "b = Box()\n\n"
+    open_doc(client, uri, text)
+    insert(client, uri, 7, 0, "b.he")
+    result = await complete(client, uri, 7, 4)
+    assert ranked(result)[0] == "height"
+    item = next(i for i in result.items if i.label == "height")
+    assert isinstance(item.text_edit, lsp.TextEdit)
+    assert item.text_edit.range.start == lsp.Position(7, 2)
+
+
 async def test_syntax_errors_everywhere(client: LanguageClient) -> None:
     uri = "file:///tmp/broken.py"
     text = 'def (((:\n  ]]] class\n\tif if if\nx = {[("\nwhile:\n' * 50 + "x."

@@ -9,10 +9,9 @@ from pygls.workspace.position_codec import PositionCodec
 
 from glm_lsp.analysis.symbols import Symbol
 from glm_lsp.completion.candidates import Candidate
+from glm_lsp.documents import LineIndex, cursor_line
 from glm_lsp.items import (
-    LineIndex,
     ResolveCache,
-    cursor_line,
     detail,
     documentation,
     item_kind,

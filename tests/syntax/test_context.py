@@ -250,6 +250,21 @@ def test_multiline_strings_and_comments_need_the_tree(language: str, src: str) -
             [("function", "f"), ("class", "A")],
         ),
         ("python", "def f():\n    return [lambda y: y.|]\n", [("lambda", ""), ("function", "f")]),
+        ("python", "key = lambda y: y.x|", [("lambda", "key")]),
+        # an unterminated f-string swallows the `def`; indentation still shows it
+        (
+            "python",
+            'def fmt(msg):\n    s = f"{msg.name}:{msg.|\n    return s\n',
+            [("function", "fmt")],
+        ),
+        ("cpp", "auto l = [](int x) { return x.|; };", [("lambda", "l")]),
+        ("rust", "fn f() { let c = |x: i32| { x.‸ }; }", [("lambda", "c"), ("function", "f")]),
+        # error recovery lost the function: the unclosed braces still show it
+        (
+            "c",
+            "static int sort(struct ctx * c, bool k) {\n    sync(c->dma[0], dst->|",
+            [("function", "sort")],
+        ),
         ("python", "class A:\n    def f(self):\n        pass\n\n    |", [("class", "A")]),
         ("python", "class A:\n    def f(self):\n        pass\n\n|", []),
         ("python", "def f():\n    x = 1\n\n\n        |", [("function", "f")]),
@@ -279,7 +294,7 @@ def test_multiline_strings_and_comments_need_the_tree(language: str, src: str) -
         (
             "java",
             "class A { void f() { Runnable r = () -> { x.| }; } }",
-            [("lambda", ""), ("function", "f"), ("class", "A")],
+            [("lambda", "r"), ("function", "f"), ("class", "A")],
         ),
         ("c", "static const char **f(int x) { return |; }", [("function", "f")]),
         ("c", "int f(void) { return 0; }\n|", []),

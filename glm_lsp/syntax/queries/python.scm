@@ -6,6 +6,7 @@
 ;   @import with @import.module / @import.from / @import.name / @import.alias / @import.wildcard
 ;   @access with @access.object and @access.member     (member usage frequencies)
 ;   @call with @call.callee
+;   @scope.class a type body that defines no symbol itself (Rust impl: gives `self` its type)
 ;   @ref   every identifier (identifier frequencies)
 
 (function_definition

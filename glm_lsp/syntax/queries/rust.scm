@@ -9,6 +9,7 @@
   name: (identifier) @name
   parameters: (parameters) @params
   return_type: (_)? @returns) @def.function
+(impl_item type: (_)) @scope.class
 (struct_item name: (type_identifier) @name) @def.struct
 (enum_item name: (type_identifier) @name) @def.enum
 (trait_item name: (type_identifier) @name) @def.interface

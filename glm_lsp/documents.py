@@ -1,0 +1,103 @@
+"""Documents as LSP sees them: lines end at ``\n``, ``\r\n`` or ``\r`` and nowhere else.
+
+pygls splits a document with ``str.splitlines``, which also breaks lines at form feeds, vertical
+tabs, ``\x1c``-``\x1e``, ``\x85``, U+2028 and U+2029. A client counts none of those as line
+ends, so in a file containing one (form feeds are common in older Python and C code) every line
+number after it disagreed, and incremental edits landed in the wrong place and corrupted the
+server's copy of the document. :class:`LspTextDocument` splits as the protocol does, and the
+server installs it into pygls' workspace.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.workspace import TextDocument
+
+_ODD_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` split after each LSP line end, keeping the ends (like ``splitlines(True)``)."""
+    if _ODD_BREAKS.search(text) is None:
+        return text.splitlines(True)  # the same answer, several times faster
+    return _LINE.findall(text)
+
+
+class LspTextDocument(TextDocument):
+    """pygls' document with LSP line splitting (used for positions and incremental edits)."""
+
+    @property
+    def lines(self) -> Sequence[str]:
+        return tuple(split_lines(self.source))
+
+
+def install(workspace: Any) -> None:
+    """Make ``workspace`` create :class:`LspTextDocument` for every document opened from now."""
+
+    def create(
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return LspTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=workspace._sync_kind,
+            position_codec=workspace.position_codec,
+        )
+
+    workspace._create_text_document = create
+
+
+@dataclass(frozen=True)
+class Line:
+    """The cursor's line in both unit systems, so edits convert without rescanning the text."""
+
+    number: int
+    start: int
+    """``str`` offset where the line starts."""
+    text: str
+
+
+@dataclass(frozen=True)
+class LineIndex:
+    """Lines of one document version (split as LSP splits them) and their start offsets."""
+
+    lines: tuple[str, ...]
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> LineIndex:
+        lines = tuple(split_lines(text))
+        return cls(lines, tuple(itertools.accumulate((len(line) for line in lines), initial=0)))
+
+
+def cursor_line(
+    doc: TextDocument, position: lsp.Position, index: LineIndex | None = None
+) -> tuple[int, Line]:
+    """The ``str`` offset of ``position`` and its line (positions past the end are clamped)."""
+    index = index or LineIndex.of(doc.source)
+    server = doc.position_codec.position_from_client_units(
+        index.lines, lsp.Position(line=position.line, character=position.character)
+    )
+    number = min(server.line, len(index.lines))
+    start = index.starts[number]
+    text = index.lines[number] if number < len(index.lines) else ""
+    return start + server.character, Line(number, start, text)
+
+
+def client_position(doc: TextDocument, line: Line, offset: int) -> lsp.Position:
+    """Client position of ``offset``, which lies on ``line`` (clamped to it)."""
+    column = max(0, min(offset - line.start, len(line.text)))
+    units = doc.position_codec.client_num_units(line.text[:column])
+    return lsp.Position(line=line.number, character=units)
