@@ -35,6 +35,10 @@ def register(ls: GlmServer) -> None:
     def shutdown(params: None) -> None:
         ls.on_shutdown()
 
+    @ls.feature(lsp.EXIT)
+    def exit_(params: None) -> None:
+        ls.on_exit()
+
     @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
         ls.sync_document(params.text_document.uri, params.text_document.language_id)

@@ -24,6 +24,8 @@ from pygls.protocol import LanguageServerProtocol
 log = logging.getLogger(__name__)
 
 INVALID_PARAMS = -32602
+INVALID_REQUEST = -32600
+PARSE_ERROR = -32700
 
 
 class Wire:
@@ -100,7 +102,28 @@ class GlmProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         if message is HANDLED:
             return
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if self._shutdown and method not in (None, "exit") and msg_id is not None:
+            # pygls drops requests after shutdown without a word; the client would wait.
+            self._send_response(
+                msg_id,
+                error=ResponseError(
+                    code=INVALID_REQUEST, message=f"{method}: the server is shutting down"
+                ),
+            )
+            return
         super().handle_message(message)
+
+    def answer_parse_error(self, exc: BaseException) -> None:
+        """A body that is not JSON has no id to answer; JSON-RPC says answer with id null."""
+        self._send_data(
+            {
+                "jsonrpc": self.VERSION,
+                "id": None,
+                "error": {"code": PARSE_ERROR, "message": f"Parse error: {describe_failure(exc)}"},
+            }
+        )
 
 
 class _PipeUnsupported(Exception):

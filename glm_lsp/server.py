@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -79,9 +81,22 @@ class GlmServer(LanguageServer):
         self._file_jobs: dict[str, Callable[[], None]] = {}
         self._file_lock = threading.Lock()
         self.index_ready = threading.Event()
+        self.shutdown_requested = False
         self._tasks: set[asyncio.Future[Any]] = set()
         self._index_timers: dict[str, asyncio.TimerHandle] = {}
         self._line_indexes: dict[str, tuple[int | None, LineIndex]] = {}
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Out-of-band errors: unparseable input gets a JSON-RPC parse error, others a log line.
+
+        pygls would show each as a ``window/showMessage`` popup; a user cannot act on a
+        client's malformed message, and a broken feature is logged with its traceback already.
+        """
+        if isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
+            protocol: Any = self.protocol
+            protocol.answer_parse_error(error)
+            return
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve over stdio with an event-loop reader (see :func:`protocol.serve_stdio`)."""
@@ -220,6 +235,7 @@ class GlmServer(LanguageServer):
                 self.index_ready.set()
 
     def on_shutdown(self) -> None:
+        self.shutdown_requested = True
         self._index_cancel.set()
         self.model.close()
         if self.engine is not None:
@@ -229,6 +245,18 @@ class GlmServer(LanguageServer):
             self.stores.close()
         if self.log_handler is not None:
             self.log_handler.detach()
+
+    def on_exit(self) -> None:
+        """Leave now. A background thread (an index build between cancel checks, a model
+        generation) must not hold the process after ``exit``: the interpreter would join it,
+        and the client would have to kill us. Everything persistent was closed at shutdown."""
+        if not self.shutdown_requested:
+            self.on_shutdown()
+            self.shutdown_requested = False
+        logging.shutdown()
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os._exit(0 if self.shutdown_requested else 1)
 
     # --- documents ------------------------------------------------------------------------------
 

@@ -8,14 +8,16 @@ small hand-written table of the members people reach for most; it is not meant t
 from __future__ import annotations
 
 import builtins as _builtins
+import importlib
 import inspect
 import io
 import keyword
+import sys
 import threading
 from functools import cache
 
 from glm_lsp.analysis.builtin_tables import GO_PACKAGES, JS_GLOBALS, TABLES
-from glm_lsp.analysis.symbols import Symbol
+from glm_lsp.analysis.symbols import FileSymbols, Symbol
 
 # Return types the interpreter does not annotate, for chains like ``s.strip().`` (Python only).
 _PY_RETURNS: dict[str, dict[str, str]] = {
@@ -138,6 +140,44 @@ def _table_names(language: str) -> tuple[Symbol, ...]:
     if language == "go":
         return tuple(Symbol(n, "module") for n in GO_PACKAGES)
     return ()
+
+
+@cache
+def _compiled_in_module(name: str) -> FileSymbols | None:
+    if name not in sys.builtin_module_names:
+        return None
+    module = sys.modules.get(name) or importlib.import_module(name)
+    symbols: list[Symbol] = []
+    for attr in sorted(dir(module)):
+        if attr.startswith("__"):
+            continue
+        value = getattr(module, attr, None)
+        if isinstance(value, type):
+            kind = "class"
+        elif callable(value):
+            kind = "function"
+        else:
+            kind = "constant"
+        symbols.append(
+            Symbol(
+                attr,
+                kind,
+                type=type(value).__name__ if kind == "constant" else None,
+                signature=_signature(value) if kind != "constant" else None,
+                doc=_first_line(getattr(value, "__doc__", None)) if kind != "constant" else None,
+            )
+        )
+    return FileSymbols(f"<built-in module {name}>", "python", symbols)
+
+
+def compiled_in_module(name: str) -> FileSymbols | None:
+    """Top-level names of a module compiled into the running interpreter (``sys``, ``time``…).
+
+    Those have no source file to parse; they are part of the interpreter like ``builtins``, so
+    loading them runs no Python code, let alone workspace code. Anything else gives None.
+    """
+    with _lock:
+        return _compiled_in_module(name)
 
 
 def builtin_names(language: str) -> list[Symbol]:

@@ -34,6 +34,7 @@ _KW_ARG = re.compile(r"\w+\s*=\s*[^,()]+")
 _GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
 _HEAD_SPLIT = re.compile(r"[.:\->]")
 _TYPE_PREFIX = re.compile(r"^(?:(?:struct|union|enum|class|mut|const)\s+)+")
+_DOTTED_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 _NO_TYPE = frozenset({"var", "auto", "let", "const", "_"})
 
 
@@ -43,7 +44,7 @@ class _Pending:
 
     index: int
     expr: str
-    mode: str  # "value" | "iter" | "ctx"
+    mode: str  # "value" | "iter" | "ctx" | "exc"
     known: str | None = None
     """Type read off the value node itself (a literal or ``new Foo()``) in non-Python code."""
 
@@ -241,7 +242,7 @@ class _Extractor:
         if params_node is not None:
             self.func_params.append((index, params_node.start_byte))
         if type_text is None:
-            for mode in ("value", "iter", "ctx"):
+            for mode in ("value", "iter", "ctx", "exc"):
                 if mode in caps:
                     value = caps[mode][0]
                     known = None if self.is_python else self._node_type(value)
@@ -368,7 +369,10 @@ class _Extractor:
             if sym.type is not None:
                 continue
             inferred = job.known
-            if inferred is None and job.expr:
+            if job.mode == "exc":  # except (A, B) as e: e is at least an A
+                first = job.expr.strip("() ").split(",")[0].strip()
+                inferred = first.rsplit(".", 1)[-1] if _DOTTED_NAME.match(first) else None
+            elif inferred is None and job.expr:
                 try:
                     inferred = inferer.infer(job.expr, sym.start)
                 except RecursionError:

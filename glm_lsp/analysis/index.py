@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from glm_lsp.analysis.builtins import builtin_members
+from glm_lsp.analysis.builtins import builtin_members, compiled_in_module
 from glm_lsp.analysis.offsets import encode
 from glm_lsp.analysis.resolve import ModuleResolver
 from glm_lsp.analysis.symbols import FileSymbols, Symbol, extract_symbols
@@ -32,7 +32,7 @@ from glm_lsp.syntax.languages import spec_for
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bump when extraction changes: cached per-file results from older code are then ignored."""
 
 _PERSIST_INTERVAL_S = 2.0
@@ -329,7 +329,7 @@ class WorkspaceIndex:
         except OSError:
             return None
         if target is None:
-            return None
+            return compiled_in_module(dotted) if language == "python" else None
         key = str(target)
         with self._lock:
             indexed = self._files.get(key)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from glm_lsp.analysis.symbols import FileSymbols, extract_symbols
 from glm_lsp.completion import candidates as cands
 from glm_lsp.completion.history import AcceptHistory
+from glm_lsp.completion.lookups import receiver_counts, warm
 from glm_lsp.completion.ranking import RankedItem, RankingInputs, rank
 from glm_lsp.syntax.context import CursorContext, build_context
 from glm_lsp.syntax.languages import LanguageSpec
@@ -149,6 +150,7 @@ class CompletionEngine:
             history=self._history_boosts(keys),
             recent_edits=tuple(self._edits.get(doc.uri, ())),
             expected_type=found.expected_type,
+            receiver_counts=receiver_counts(file),
         )
         ranked = rank(merged, ctx, inputs)
         return CompletionResult(
@@ -290,7 +292,9 @@ def _fallback_context(spec: LanguageSpec | None, text: str, offset: int) -> Curs
 
 def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
     try:
-        return extract_symbols(spec, text, tree, path)
+        symbols = extract_symbols(spec, text, tree, path)
+        warm(symbols)
+        return symbols
     except Exception:  # the contract says it never raises; a request must not depend on it
         log.exception("symbol extraction failed for %s", path)
     counts: dict[str, int] = {}

@@ -209,6 +209,31 @@ def _buckets(file: FileSymbols) -> tuple[dict[str, list[str]], dict[str, list[Sy
     return words, symbols
 
 
+_RECEIVERS: dict[int, tuple[FileSymbols, dict[str, int]]] = {}
+
+
+def receiver_counts(file: FileSymbols) -> dict[str, int]:
+    """How often each simple name is used as a receiver (``name.member``) in the file."""
+    cached = _RECEIVERS.get(id(file))
+    if cached is not None and cached[0] is file:
+        return cached[1]
+    counts: dict[str, int] = {}
+    for (key, _member), n in file.member_counts.items():
+        if key.startswith("name:") and key[5:].isidentifier():
+            counts[key[5:]] = counts.get(key[5:], 0) + n
+    if len(_RECEIVERS) > 16:
+        _RECEIVERS.clear()
+    _RECEIVERS[id(file)] = (file, counts)
+    return counts
+
+
+def warm(file: FileSymbols) -> None:
+    """Build the per-file tables now (on the extraction thread), not in the next request."""
+    _buckets(file)
+    all_members(file)
+    receiver_counts(file)
+
+
 def words_starting(file: FileSymbols, first: str) -> list[str]:
     """Identifiers of the file with a word part (hump) starting with ``first``, any case: every
     name a prefix starting with ``first`` can match, but for mid-word subsequences."""

@@ -49,6 +49,13 @@ def first_line_only(text: str) -> str:
     return text.split("\n", 1)[0]
 
 
+def trim_leading_space(text: str, line_prefix: str) -> str:
+    """No second space after ``x = |`` (nor extra indentation after typed indentation)."""
+    if line_prefix.endswith((" ", "\t")):
+        return text.lstrip(" \t")
+    return text
+
+
 def cut_suffix_repeat(text: str, line_prefix: str, suffix: str) -> str:
     """Cut where the suggestion starts repeating the text after the cursor.
 
@@ -240,7 +247,7 @@ class PostContext:
 
 def clean(text: str, ctx: PostContext) -> str | None:
     """All rules in order; ``None`` when nothing worth showing is left."""
-    text = text.rstrip()
+    text = trim_leading_space(text.rstrip(), ctx.line_prefix)
     if not ctx.block:
         text = first_line_only(text)
     text = cut_suffix_repeat(text, ctx.line_prefix, ctx.suffix)

@@ -31,7 +31,10 @@ proximity       1.0    0.45     ``1 - d / 3000`` for the nearest other occurrenc
 delegation      n/a    0.5      1 for the member named like the enclosing function
                                 (``super().f()`` in ``f``, a wrapper delegating to its target)
 call_fit        1.0    2.0      +1 a callable before ``(``, -1 a value before ``(``, -.5 a
-                                callable before ``.``/``[`` (kind, or how the member was used)
+                                function before ``.``/``[`` (kind, or how the member was used);
+                                +1 before ``.`` for a name the file uses as a receiver
+line_affinity   1.0    1.0      1 when the name shares a word part with another identifier on the
+                                line (``for action in self._actions``, ``width = self._width``)
 recency         0.6    0.6      ``1 - d / 1500`` from the latest edits (``note_edit``) to the name
 history         1.0    1.0      accept-history boost in this context (history.py, ``[0, 2]``)
 private         -1.5   -1.5     1 for ``_private`` (.25 after ``self.``), 1.5 for ``__dunder__``;
@@ -55,7 +58,7 @@ from dataclasses import dataclass, field, replace
 
 from glm_lsp.completion.candidates import SOURCE_PRIORITY, Candidate
 from glm_lsp.completion.lookups import type_fits
-from glm_lsp.completion.matching import match_quality
+from glm_lsp.completion.matching import humps, match_quality
 from glm_lsp.syntax.context import CursorContext
 
 WEIGHTS: dict[str, float] = {
@@ -149,6 +152,12 @@ class RankingInputs:
     """Offsets of the latest edits in this document, newest first."""
     expected_type: str | None = None
     """Resolved expected type; ``ctx.expected.type`` is used when this is None."""
+    local_counts: Mapping[str, int] | None = None
+    """Whole-word occurrences in the enclosing function; computed by :func:`rank` when None."""
+    line_words: frozenset[str] | None = None
+    """Word parts of the other identifiers on the cursor's line; computed by :func:`rank`."""
+    receiver_counts: Mapping[str, int] = field(default_factory=dict)
+    """How often each name is used as a receiver (``name.x``) in the file."""
     receiver_uses: Mapping[str, tuple[int, int, int]] | None = None
     """member → (uses after this receiver in the enclosing function, distance of the nearest use,
     uses that call it) around the cursor; computed by :func:`rank` when None."""
@@ -169,6 +178,10 @@ def rank(
     current = ctx.text[ctx.replace_start : ctx.word_end]
     if ctx.receiver is not None and inputs.receiver_uses is None:
         inputs = replace(inputs, receiver_uses=receiver_uses(ctx))
+    if inputs.local_counts is None:
+        inputs = replace(inputs, local_counts=local_counts(ctx))
+    if inputs.line_words is None:
+        inputs = replace(inputs, line_words=line_words(ctx))
     for cand in cands:
         feats = features(cand, ctx, inputs, current)
         if feats is None:
@@ -219,8 +232,8 @@ def features(
     if cand.source == "keyword":  # keywords are everywhere: their occurrences mean nothing
         near = None
     else:
-        lo, hi = _local_span(ctx)
-        local = ctx.text.count(cand.name, lo, hi) - (1 if cand.name == current else 0)
+        counts = inputs.local_counts if inputs.local_counts is not None else local_counts(ctx)
+        local = counts.get(cand.name, 0) - (1 if cand.name == current else 0)
         if local > 0:
             feats["freq_local"] = _log_scale(local, 16)
         near = nearest_occurrence(ctx, cand.name)
@@ -230,6 +243,10 @@ def features(
             feats["recency"] = _recency(near, cand, inputs.recent_edits)
     if ctx.receiver is not None and cand.name == _enclosing_function(ctx):
         feats["delegation"] = 1.0  # `def read(self): return self._raw.read()`, `super().f()`
+    if inputs.line_words and cand.source != "keyword":
+        shared = _word_parts(cand.name) & inputs.line_words
+        if shared:
+            feats["line_affinity"] = 1.0  # `for action in self._actions`
     fit = _call_fit(cand, ctx, inputs)
     if fit:
         feats["call_fit"] = fit
@@ -241,6 +258,39 @@ def features(
     if cand.model_score is not None:
         feats["model"] = cand.model_score
     return {k: round(v, 4) for k, v in feats.items() if v}
+
+
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def _word_parts(name: str) -> frozenset[str]:
+    """Lower-case word parts of 3+ letters, plural ``s`` dropped: ``_actions`` → ``{action}``."""
+    parts = set()
+    for hump in humps(name):
+        word = hump.lower()
+        if len(word) >= 3:
+            parts.add(word[:-1] if word.endswith("s") and len(word) > 3 else word)
+    return frozenset(parts)
+
+
+def line_words(ctx: CursorContext) -> frozenset[str]:
+    """Word parts of the identifiers around the cursor on its line (not the receiver's)."""
+    skip = set(_IDENT.findall(ctx.receiver or ""))
+    text = ctx.line_prefix[: len(ctx.line_prefix) - len(ctx.prefix)] + " " + ctx.line_suffix
+    out: set[str] = set()
+    for word in _IDENT.findall(text):
+        if word not in skip and word not in _NOISE_WORDS:
+            out |= _word_parts(word)
+    return frozenset(out)
+
+
+def local_counts(ctx: CursorContext) -> dict[str, int]:
+    """Whole-word counts of the identifiers in the enclosing function (one scan per request)."""
+    lo, hi = _local_span(ctx)
+    counts: dict[str, int] = {}
+    for word in _IDENT.findall(ctx.text, lo, hi):
+        counts[word] = counts.get(word, 0) + 1
+    return counts
 
 
 def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int, int]]:
@@ -313,6 +363,7 @@ def _whole_word(text: str, i: int, n: int) -> bool:
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
+_NOISE_WORDS = frozenset("self this cls return for in if not and or is def class None".split())
 _CALLABLE_KINDS = frozenset({"function", "method", "class", "struct", "constructor"})
 _VALUE_KINDS = frozenset({"variable", "parameter", "constant", "property", "module", "enum"})
 
@@ -333,11 +384,13 @@ def _call_fit(cand: Candidate, ctx: CursorContext, inputs: RankingInputs) -> flo
         callable_ = calls > 0
     elif cand.kind == "field":
         callable_ = False
+    if nxt == "." and ctx.receiver is None and cand.name in inputs.receiver_counts:
+        return 1.0  # `sys|.path`: a name this file uses as a receiver
     if callable_ is None:
         return 0.0
     if nxt == "(":
         return 1.0 if callable_ else -1.0
-    return -0.5 if callable_ else 0.0
+    return -0.5 if callable_ and cand.kind != "class" else 0.0
 
 
 def _enclosing_function(ctx: CursorContext) -> str | None:

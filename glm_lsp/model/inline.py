@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +27,12 @@ from typing import TYPE_CHECKING, Any
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.postprocess import PostContext, clean
 from glm_lsp.model.backend import CancelToken, Generation, GenerationRequest, ModelBackend
+from glm_lsp.model.loading import NoModel, make_backend, model_identity
 from glm_lsp.model.mode import Mode, choose_mode
 from glm_lsp.model.prompt import Budget, TokenCounter, build_window, stop_strings_for
 from glm_lsp.model.references import References
 from glm_lsp.model.results import ResultCache, TypeAhead, cache_key
+from glm_lsp.model.suggestions import InlineSuggestion, candidate_from_text, known_members
 from glm_lsp.model.templates import CODEGEEX4, Template
 from glm_lsp.model.worker import Cancelled, ModelWorker
 from glm_lsp.syntax.context import CursorContext
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from glm_lsp.cache import Stores
     from glm_lsp.config import Settings
 
+__all__ = ["InlineSuggestion", "ModelService", "candidate_from_text"]
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, "int | None"], None]
@@ -50,52 +53,10 @@ _PROMPT_CAP = 2048  # prompt tokens at most: prefill is the cost on a CPU
 
 
 @dataclass(frozen=True)
-class InlineSuggestion:
-    """Ghost text replacing ``document[start_offset:end_offset]`` (str offsets)."""
-
-    text: str
-    start_offset: int
-    end_offset: int
-
-    @property
-    def start(self) -> int:
-        return self.start_offset
-
-    @property
-    def end(self) -> int:
-        return self.end_offset
-
-
-@dataclass(frozen=True)
 class _Prepared:
     key: str
     request: GenerationRequest
     post: PostContext
-    prompt_tokens_estimate: int
-
-
-def resolve_model_path(settings: Settings) -> Path | None:
-    """``model.path``, then ``$GLM_LSP_MODEL``, then the catalog name ``model.name``."""
-    configured = settings.model.path or os.environ.get("GLM_LSP_MODEL")
-    if configured:
-        return Path(configured).expanduser()
-    if settings.model.name:
-        from glm_lsp.model.catalog import resolve_model
-
-        return resolve_model(settings.model.name)
-    return None
-
-
-def model_identity(path: Path | None) -> str:
-    """Cache identity of a model file: path, size and mtime (hashing gigabytes per start would
-    delay the first suggestion by minutes; any re-download changes size or mtime)."""
-    if path is None:
-        return "none"
-    try:
-        st = path.stat()
-    except OSError:
-        return str(path)
-    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
 class ModelService:
@@ -150,44 +111,21 @@ class ModelService:
             self._loop = asyncio.get_running_loop()
         if self.state != "idle":
             return
-        backend = self._backend or self._make_backend()
+        backend = self._backend
         if backend is None:
-            return
+            try:
+                backend, self.model_path = make_backend(self.settings)
+            except NoModel as exc:
+                if str(exc):
+                    self._fail(str(exc))
+                else:
+                    self.state = "disabled"
+                return
         self._backend = backend
         self.state = "loading"
         self._report("loading model " + (self.model_path.name if self.model_path else ""), 0)
         self._worker = ModelWorker(backend)
         self._worker.load().add_done_callback(self._load_done)
-
-    def _make_backend(self) -> ModelBackend | None:
-        model = self.settings.model
-        if model.backend == "none":
-            self.state = "disabled"
-            return None
-        if model.backend == "remote":
-            from glm_lsp.model.remote import RemoteBackend
-
-            if not model.remote_url:
-                self._fail("model.backend is 'remote' but model.remoteUrl is not set")
-                return None
-            return RemoteBackend(model.remote_url, model=model.name)
-        self.model_path = resolve_model_path(self.settings)
-        if self.model_path is None:
-            self._fail(
-                "no model configured: set model.path (or GLM_LSP_MODEL) to a GGUF file, or "
-                "run `glm-lsp models pull codegeex4-all-9b` and set model.name"
-            )
-            return None
-        from glm_lsp.model.llama import LlamaBackend
-
-        threads = model.threads or None
-        return LlamaBackend(
-            self.model_path,
-            context_size=model.context_size,
-            gpu_layers=model.gpu_layers,
-            n_threads=threads,
-            n_threads_batch=threads,
-        )
 
     def _fail(self, message: str) -> None:
         self.state = "failed"
@@ -427,28 +365,9 @@ class ModelService:
             before=text[before_start:offset],
             spec=doc.spec,
             typed=ctx.prefix,
-            members=self._known_members(doc, ctx),
+            members=known_members(self.index, doc, ctx),
         )
-        return _Prepared(key, request, post, 0)
-
-    def _known_members(self, doc: ParsedDocument, ctx: CursorContext) -> tuple[str, ...] | None:
-        """Member names at ``receiver.`` when the receiver's type is known (else no check)."""
-        if ctx.receiver is None or self.index is None or not doc.path:
-            return None
-        try:
-            from glm_lsp.completion.candidates import collect
-
-            fs = self.index.get(doc.path)
-            if fs is None:
-                return None
-            found = collect(ctx, fs, self.index, doc.path, fresh=False)
-            if found.receiver_type is None:
-                return None
-            names = tuple(c.name for c in found.candidates if c.source == "member")
-            return names or None
-        except Exception:
-            log.debug("member lookup failed", exc_info=True)
-            return None
+        return _Prepared(key, request, post)
 
     # -- stats -------------------------------------------------------------------------------
 
@@ -482,35 +401,3 @@ class ModelService:
             },
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
         }
-
-
-def candidate_from_text(ctx: CursorContext, text: str) -> Candidate | None:
-    """Read a suggestion as one dropdown item: the identifier being typed, completed, plus its
-    call when the suggestion continues with a balanced ``(...)`` on the same line."""
-    line = text.split("\n", 1)[0]
-    i = 0
-    while i < len(line) and (line[i].isalnum() or line[i] == "_"):
-        i += 1
-    name = ctx.prefix + line[:i]
-    if not name or not (name[0].isalpha() or name[0] == "_"):
-        return None
-    insert = name
-    call = False
-    if line[i : i + 1] == "(":
-        depth = 0
-        for j in range(i, len(line)):
-            depth += {"(": 1, ")": -1}.get(line[j], 0)
-            if depth == 0:
-                insert = name + line[i : j + 1]
-                call = True
-                break
-    member = ctx.receiver is not None
-    kind = ("method" if call else "field") if member else ("function" if call else "variable")
-    return Candidate(
-        name=name,
-        kind=kind,
-        source="model",
-        detail="model suggestion",
-        insert_text=insert,
-        model_score=1.0,
-    )

@@ -12,6 +12,8 @@ the length the user most likely wants elsewhere:
   ``;`` and ``,`` after the cursor do not count as code: editors auto-insert them.
 - **BLOCK** on an empty line right after a block opener (``def f():``, ``if x {``, ``=> {``,
   ``(`` at the end of a line): the body is what the user is about to write.
+- **none** at the end of a line that opens a block (``def f():|``, ``if (x) {|``): every
+  suggestion would start with a newline; the BLOCK request comes after Enter.
 - **LINE** everywhere else: mid-statement, at the end of a non-empty line, or on an empty line
   among statements (one statement at a time keeps ghost text short and right).
 
@@ -51,6 +53,12 @@ def _strip_line_comment(line: str, language: str) -> str:
     return line[:pos] if pos >= 0 else line
 
 
+def _depth(code: str) -> int:
+    """Open brackets left on a line (rough: brackets inside strings count too); a ``:`` at
+    depth > 0 is a dict entry or a slice, not a block."""
+    return sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+
+
 def _previous_line(text: str, line_start: int) -> str:
     """The nearest non-blank line above ``line_start`` (empty when there is none)."""
     end = line_start - 1
@@ -69,11 +77,20 @@ def is_block_opener(line: str, language: str) -> bool:
     if not code:
         return False
     if language == "python":
-        return code.endswith(":")
+        return code.endswith(":") and _depth(code) == 0
     if code.endswith(_OPENER_ENDINGS) or code.endswith("=>"):
         return True
     last_word = code.rsplit(None, 1)[-1]
     return last_word in _KEYWORD_OPENERS
+
+
+def _opens_body(line: str, language: str) -> bool:
+    """A line ending in a body opener (``:`` in Python, ``{`` or ``do``/``then`` elsewhere);
+    ``(`` and ``[`` are not: arguments and items continue on the same line."""
+    code = _strip_line_comment(line, language).rstrip()
+    if language == "python":
+        return code.endswith(":") and _depth(code) == 0
+    return code.endswith("{") or code.rsplit(None, 1)[-1:] in (["do"], ["then"], ["begin"])
 
 
 def choose_mode(ctx: CursorContext, setting: str = "auto") -> Mode | None:
@@ -89,9 +106,11 @@ def choose_mode(ctx: CursorContext, setting: str = "auto") -> Mode | None:
         return Mode.LINE
     if setting == "block":
         return Mode.BLOCK
-    if ctx.line_prefix.strip():
-        return Mode.LINE
     language = ctx.language.name if ctx.language is not None else ""
+    if ctx.line_prefix.strip():
+        if not ctx.line_suffix.strip() and _opens_body(ctx.line_prefix, language):
+            return None  # `def f():|`: the body starts after Enter, asked for then
+        return Mode.LINE
     line_start = offset - len(ctx.line_prefix)
     if is_block_opener(_previous_line(text, line_start), language):
         return Mode.BLOCK

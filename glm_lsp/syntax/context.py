@@ -46,9 +46,11 @@ class ExpectedType:
 
     type: str | None  # e.g. "int", "list[str]", "Foo"; None when only names are known
     source: str  # "annotation" | "argument" | "return" | "comparison" | "keyword-argument"
+    # | "assignment" ("argument": at the start of an argument, or its member access)
     keyword_names: tuple[str, ...] = ()  # keyword parameters of the called function, if any
+    # (syntax leaves it empty: the parameters are resolved by the engine from ``callee``)
     callee: str | None = None  # name of the function being called, when in an argument list
-    argument_index: int | None = None
+    argument_index: int | None = None  # as written: ``self`` of a method call is not counted
     peer: str | None = None
     """Source text whose type the cursor should match: the other operand of a comparison
     (``source="comparison"``) or the target of a plain assignment (``source="assignment"``)."""
@@ -68,7 +70,7 @@ class CursorContext:
     in_comment: bool = False
     node_type: str | None = None  # type of the smallest named node at the cursor
     receiver: str | None = None  # source text of the expression before the member operator
-    member_operator: str | None = None  # ".", "->", "::" when completing a member
+    member_operator: str | None = None  # ".", "->", "::", "?." when completing a member
     scopes: tuple[Scope, ...] = ()  # innermost first; last one is the module/file
     expected: ExpectedType | None = None
     tree: Tree | None = field(default=None, repr=False, compare=False)

@@ -18,6 +18,7 @@ from glm_lsp.syntax.textscan import (
     expression_start,
     family,
     ident_start,
+    match_angle,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ _DEFINERS = frozenset({"def", "class", "function", "fn", "func", "async"})
 _CONTROL = frozenset(
     "if elif while for switch catch match with return sizeof typeof foreach until".split()
 )
+_GENERIC_CALLS = frozenset({"cpp", "rust", "typescript", "tsx", "java"})
 _GO_FUNC_HEAD = re.compile(r"\bfunc\s*(?:\([^)]*\)\s*)?$")
 _MAX_DECLARATION = 300
 _COMPARISONS = ("===", "!==", "==", "!=", "<=", ">=")
@@ -88,6 +90,12 @@ def call_site(
     callee_end = _strip_spaces_back(text, paren) if family(spec) == "python" else paren
     if family(spec) in ("rust", "cpp") and text.startswith("!", callee_end - 1):
         callee_end -= 1  # Rust macros `println!(`
+    if callee_end > 0 and text[callee_end - 1] == ">" and family(spec) in _GENERIC_CALLS:
+        angle = match_angle(text, callee_end - 1, max(0, callee_end - 400))
+        if angle > 0:  # `f<T>(`, `$state<string | null>(`, turbofish `parse::<T>(`: `f`
+            callee_end = _strip_spaces_back(text, angle)
+            if text.startswith("::", callee_end - 2):
+                callee_end -= 2
     callee_start = expression_start(text, callee_end, spec)
     callee = text[callee_start:callee_end]
     if not callee or callee[0].isdigit() or callee in _CONTROL:

@@ -120,7 +120,7 @@ def match_open(text: str, close: int, floor: int, spec: LanguageSpec | None) -> 
     return -1
 
 
-def _match_angle(text: str, close: int, floor: int) -> int:
+def match_angle(text: str, close: int, floor: int) -> int:
     depth = 0
     i = close
     while i >= floor:
@@ -183,7 +183,7 @@ def expression_start(text: str, end: int, spec: LanguageSpec | None) -> int:
             elif (ch == "?" and fam == "rust") or (ch == "!" and fam in ("typescript", "tsx")):
                 j -= 1
             elif ch == ">" and fam in ("rust", "cpp") and text.startswith("::", j):
-                k = _match_angle(text, j - 1, floor)
+                k = match_angle(text, j - 1, floor)
                 if k < 0:
                     return after_op
                 j = k

@@ -191,6 +191,10 @@ def test_module_symbols_resolve_without_importing(workspace: Path, tmp_path: Pat
     ospath = index.module_symbols("os.path", "python")
     assert ospath is not None and any(s.name == "join" for s in ospath.symbols)
     assert index.module_symbols("no_such_module_xyz", "python") is None
+    compiled = index.module_symbols("sys", "python")  # no source file: part of the interpreter
+    assert compiled is not None and {"path", "getfilesystemencodeerrors"} <= {
+        s.name for s in compiled.symbols
+    }
 
 
 def test_configured_interpreter_sys_path(workspace: Path) -> None:

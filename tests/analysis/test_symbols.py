@@ -43,6 +43,10 @@ conf.load("x")
 words = ["a", "b"]
 for w in words:
     w.upper()
+try:
+    pass
+except (OSError, ValueError) as err:
+    err.errno
 '''
 
 
@@ -75,6 +79,7 @@ def find(fs: FileSymbols, name: str, kind: str | None = None) -> Symbol:
         ("conf", "variable", "Config", None, False),
         ("words", "variable", "list[str]", None, False),
         ("w", "variable", "str", None, False),
+        ("err", "variable", "OSError", None, False),
     ],
 )
 def test_definitions(
@@ -133,6 +138,7 @@ def test_member_counts_by_type_and_name(fs: FileSymbols) -> None:
     assert counts[("name:conf", "load")] == 1
     assert counts[("type:TextIOWrapper", "read")] == 1
     assert counts[("type:str", "upper")] == 1  # w from iterating list[str]
+    assert counts[("type:OSError", "errno")] == 1
 
 
 def test_identifier_counts_skip_strings_comments_and_keywords(fs: FileSymbols) -> None:
@@ -206,3 +212,21 @@ def _timed(fn: object) -> float:
     start = time.perf_counter()
     fn()  # type: ignore[operator]
     return time.perf_counter() - start
+
+
+def test_crlf_offsets_point_at_names() -> None:
+    text = "class A:\r\n    def f(self):\r\n        self.x = 1\r\n        return self.x\r\n"
+    out = extract_symbols(PY, text, None, "crlf.py")
+    assert {(s.name, s.kind) for s in out.symbols} >= {
+        ("A", "class"),
+        ("f", "method"),
+        ("x", "field"),
+    }
+    for sym in out.symbols:
+        assert text[sym.start : sym.start + len(sym.name)] == sym.name
+
+
+def test_huge_text_gets_word_counts_only() -> None:
+    text = "def f(x):\n    return x.value + other_name\n" * 110_000  # ~4.6 MB
+    out = extract_symbols(PY, text, None, "huge.py")
+    assert out.symbols == [] and out.identifier_counts["other_name"] == 110_000

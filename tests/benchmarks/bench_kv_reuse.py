@@ -51,7 +51,9 @@ def _insertion_point(text: str) -> int:
     return found.start() + 2 if found is not None else len(text)
 
 
-async def _replay(settings: Settings, text: str, stable: bool, keys: int) -> dict[str, float]:
+async def _replay(
+    settings: Settings, text: str, stable: bool, keys: int, typed: str = FUNCTION
+) -> dict[str, float]:
     service = ModelService(settings, stable_layout=stable)
     service.start()
     if not await service.wait_loaded(120):
@@ -66,8 +68,8 @@ async def _replay(settings: Settings, text: str, stable: bool, keys: int) -> dic
     first_eval = 0
     started = time.perf_counter()
     requests = 0
-    for i in range(min(keys, len(FUNCTION)) + 1):
-        doc_text = text[:at] + FUNCTION[:i] + text[at:]
+    for i in range(min(keys, len(typed)) + 1):
+        doc_text = text[:at] + typed[:i] + text[at:]
         offset = at + i
         doc = trees.update(uri, doc_text, i + 1, "python", "/bench/module.py")
         ctx = build_context(spec, doc_text, offset, doc.tree)
@@ -107,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--model", default=str(default_tiny_model_path()))
     parser.add_argument("--file", default="argparse.py", help="stdlib module to type into")
-    parser.add_argument("--keys", type=int, default=len(FUNCTION))
+    parser.add_argument("--keys", type=int, default=10_000)
+    parser.add_argument("--copies", type=int, default=1, help="type the function N times")
     parser.add_argument("--context", type=int, default=4096)
     parser.add_argument("--max-tokens", type=int, default=8)
     args = parser.parse_args(argv)
+    typed = "".join(FUNCTION.replace("count_words", f"count_words_{i}") for i in range(args.copies))
     text = (Path(sysconfig.get_paths()["stdlib"]) / args.file).read_text(encoding="utf-8")
     s = Settings()
     s = dataclasses.replace(
@@ -120,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"model {Path(args.model).name}, file {args.file} ({len(text)} chars), "
-        f"{min(args.keys, len(FUNCTION))} keystrokes, max_tokens {args.max_tokens}"
+        f"{min(args.keys, len(typed))} keystrokes, max_tokens {args.max_tokens}"
     )
     header = (
         f"{'layout':<8} {'model calls':>11} {'prompt tok':>10} {'1st eval':>8} "
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     rows = {}
     for name, stable in (("stable", True), ("naive", False)):
-        r = asyncio.run(_replay(s, text, stable, args.keys))
+        r = asyncio.run(_replay(s, text, stable, args.keys, typed))
         rows[name] = r
         print(
             f"{name:<8} {r['requests']:>11.0f} {r['prompt_tokens']:>10.0f} {r['first_eval']:>8.0f} "

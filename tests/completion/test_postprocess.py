@@ -15,6 +15,7 @@ from glm_lsp.completion.postprocess import (
     parse_errors,
     repair_member,
     stop_at_scope_end,
+    trim_leading_space,
 )
 from glm_lsp.syntax.languages import spec_for
 
@@ -134,6 +135,20 @@ def test_parse_errors_counts_error_and_missing() -> None:
     assert parse_errors(PY, "x = 1\n") == 0
     assert parse_errors(PY, "x = (1\n") >= 1
     assert adds_parse_errors(None, "", "((((", "") is False
+
+
+@pytest.mark.parametrize(
+    ("text", "line_prefix", "expected"),
+    [
+        (" 1", "x = ", "1"),
+        ("  return x", "    ", "return x"),
+        (" 1", "x =", " 1"),
+        ("    pass", "", "    pass"),  # column 0: the model's indentation is the indentation
+        ("\tx", "\t", "x"),
+    ],
+)
+def test_trim_leading_space(text: str, line_prefix: str, expected: str) -> None:
+    assert trim_leading_space(text, line_prefix) == expected
 
 
 def test_first_line_only() -> None:

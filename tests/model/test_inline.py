@@ -357,3 +357,44 @@ async def test_tiny_gguf_typing_reuses_the_kv_cache() -> None:
     stats = service.stats()["model"]
     assert stats["loaded"] and stats["generated_tokens"] > 0
     service.close()
+
+
+def test_model_path_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from glm_lsp.model.loading import resolve_model_path
+
+    monkeypatch.setenv("GLM_LSP_MODELS_DIR", str(tmp_path))
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    s = Settings()
+
+    def with_model(**kw: Any) -> Settings:
+        return dataclasses.replace(s, model=dataclasses.replace(s.model, **kw))
+
+    assert resolve_model_path(s) is None
+    by_name = resolve_model_path(with_model(name="codegeex4-all-9b"))
+    assert by_name is not None and by_name.parent == tmp_path
+    assert by_name.name == "codegeex4-all-9b-Q4_K_M.gguf"
+    assert resolve_model_path(with_model(name="no-such-model")) is None
+    monkeypatch.setenv("GLM_LSP_MODEL", "/env/m.gguf")
+    assert resolve_model_path(with_model(name="codegeex4-all-9b")) == Path("/env/m.gguf")
+    assert resolve_model_path(with_model(path="/set/m.gguf")) == Path("/set/m.gguf")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("no-such-model", "unknown model name 'no-such-model'"),
+        ("codegeex4-all-9b", "run `glm-lsp models pull codegeex4-all-9b`"),
+    ],
+)
+def test_catalog_name_failures_say_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, message: str
+) -> None:
+    monkeypatch.setenv("GLM_LSP_MODELS_DIR", str(tmp_path))
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    s = Settings()
+    s = dataclasses.replace(s, model=dataclasses.replace(s.model, name=name))
+    errors: list[str] = []
+    service = ModelService(s, on_error=errors.append)
+    service.start()
+    assert service.state == "failed"
+    assert len(errors) == 1 and message in errors[0]

@@ -31,6 +31,12 @@ CASES = [
     ("python", "x = foo(a, ‸)\n", LINE),
     ("python", "return self.‸", LINE),
     ("python", "x = 1‸", LINE),
+    ("python", "def f(x):‸", None),  # the body comes after Enter
+    ("python", "if x:  # why‸", None),
+    ("python", "d = {'a':‸", LINE),
+    ("javascript", "if (x) {‸", None),
+    ("javascript", "foo(‸", LINE),
+    ("javascript", "const o = [‸", LINE),
     ("python", "\n‸", LINE),
     ("python", "x = fo‸o", None),
     ("python", "x = ‸foo", None),
@@ -88,6 +94,8 @@ def test_unknown_language_uses_text_rules() -> None:
     [
         ("def f():", "python", True),
         ("x = {'a': 1}  # note:", "python", False),
+        ("d = {'a':", "python", False),
+        ("    for k, v in d.items():", "python", True),
         ("if (x) {", "c", True),
         ("foo(a, b);", "c", False),
         ("do", "lua", True),

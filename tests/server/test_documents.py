@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from lsprotocol import types as lsp
-from pygls.workspace import Workspace
+from pygls.workspace import TextDocument, Workspace
 
 from glm_lsp.documents import LineIndex, LspTextDocument, install, split_lines
 
@@ -46,3 +48,62 @@ def test_incremental_edit_after_form_feed_lands_on_the_client_line() -> None:
     )
     workspace.update_text_document(lsp.VersionedTextDocumentIdentifier(uri=uri, version=2), change)
     assert workspace.get_text_document(uri).source == "x = 1\x0c\ny = 2\nw = 3\n"
+
+
+def _lines_of(text: str) -> list[str]:
+    return split_lines(text)
+
+
+def test_incremental_edits_match_pygls_for_in_range_positions() -> None:
+    """Differential test: our slice-based edit gives pygls' result wherever pygls is right."""
+    rng = random.Random(20261122)
+    alphabet = ["a", "b", "\n", "é", "😋", " ", "x"]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        ours = LspTextDocument("file:///a", text)
+        theirs = TextDocument("file:///a", text)
+        lines = _lines_of(text)
+
+        def column(line: int, lines: list[str] = lines) -> int:
+            if line >= len(lines):
+                return 0
+            content = lines[line].rstrip("\n")
+            return rng.randint(0, len(content.encode("utf-16-le")) // 2)
+
+        l1 = rng.randint(0, max(1, len(lines)))
+        l2 = rng.randint(l1, max(1, len(lines)))
+        c1, c2 = column(l1), column(l2)
+        if l1 == l2 and c2 < c1:
+            c1, c2 = c2, c1
+        change = lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(lsp.Position(l1, c1), lsp.Position(l2, c2)),
+            text=rng.choice(["", "Z", "Q\n"]),
+        )
+        ours.apply_change(change)
+        theirs.apply_change(change)
+        assert ours.source == theirs.source, (text, change)
+
+
+@pytest.mark.parametrize(
+    ("text", "rng_", "new", "expected"),
+    [
+        # A column past the end of a line means its end, not a point after the line break.
+        ("ab\ncd\n", ((0, 9), (0, 9)), "X", "abX\ncd\n"),
+        ("ab\r\ncd", ((0, 3), (0, 3)), "X", "abX\r\ncd"),  # never between \r and \n
+        ("ab\n", ((1, 0), (1, 0)), "X", "ab\nX"),  # the empty last line
+        ("ab\n", ((5, 2), (6, 0)), "X", "ab\nX"),  # beyond the end: append
+        ("", ((0, 0), (0, 0)), "hello", "hello"),
+        ("abc", ((0, 2), (0, 1)), "X", "abXc"),  # reversed range: insert at its start
+    ],
+)
+def test_incremental_edit_edges(
+    text: str, rng_: tuple[tuple[int, int], tuple[int, int]], new: str, expected: str
+) -> None:
+    doc = LspTextDocument("file:///e", text)
+    (l1, c1), (l2, c2) = rng_
+    doc.apply_change(
+        lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(lsp.Position(l1, c1), lsp.Position(l2, c2)), text=new
+        )
+    )
+    assert doc.source == expected

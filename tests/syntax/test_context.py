@@ -498,6 +498,20 @@ def test_no_expected_type(language: str, src: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("language", "src", "callee", "index"),
+    [
+        ("typescript", "x = $state<string | null>(‸)", "$state", 0),
+        ("tsx", "const [a, b] = useState<Map<K, V>>(new Map(), |)", "useState", 1),
+        ("cpp", "void g() { f<T, true>(args, |); }", "f", 1),
+        ("rust", "fn g() { let n = s.parse::<i32>(|); }", "s.parse", 0),
+    ],
+)
+def test_generic_callees(language: str, src: str, callee: str | None, index: int | None) -> None:
+    c = ctx(language, src)
+    assert (c.callee, c.argument_index) == (callee, index)
+
+
+@pytest.mark.parametrize(
     ("src", "callee", "index"),
     [
         ("result = compute(\n    first,\n    |", "compute", 1),

@@ -2,6 +2,7 @@
 ; Capture vocabulary shared by every language (see glm_lsp/analysis/extract.py):
 ;   @def.<kind>  the whole definition node; @name its name; optional @type, @params, @returns,
 ;                @value (assigned expression), @iter (loop iterable), @ctx (with-item expression),
+;                @exc (the exception class(es) an `except ... as e` catches),
 ;                @container (owner type when it is not the enclosing node)
 ;   @import with @import.module / @import.from / @import.name / @import.alias / @import.wildcard
 ;   @access with @access.object and @access.member     (member usage frequencies)
@@ -45,7 +46,8 @@
     (_) @ctx
     alias: (as_pattern_target (identifier) @name))) @def.variable
 
-(except_clause (as_pattern alias: (as_pattern_target (identifier) @name))) @def.variable
+(except_clause
+  (as_pattern (_) @exc alias: (as_pattern_target (identifier) @name))) @def.variable
 
 (parameters (identifier) @name @def.parameter)
 (parameters (typed_parameter (identifier) @name type: (type) @type) @def.parameter)

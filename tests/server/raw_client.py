@@ -1,0 +1,78 @@
+"""A bare JSON-RPC client over a server subprocess' stdio, for messages no typed client sends."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class RawServer:
+    def __init__(self, cache: Path) -> None:
+        env = {**os.environ, "GLM_LSP_CACHE_DIR": str(cache)}
+        env.pop("GLM_LSP_MODEL", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "glm_lsp", "--stdio"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    def write_body(self, body: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.write_body(json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8"))
+
+    def read(self) -> dict[str, Any]:
+        out = self.proc.stdout
+        assert out is not None
+        length = 0
+        while True:
+            line = out.readline()
+            if not line:
+                raise EOFError("server closed stdout")
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+            if line == b"\r\n":
+                break
+        message: dict[str, Any] = json.loads(out.read(length))
+        return message
+
+    def read_response(self, msg_id: Any) -> dict[str, Any]:
+        """The response with ``msg_id``, skipping notifications and server requests."""
+        while True:
+            message = self.read()
+            if "method" in message:
+                if "id" in message:  # a request from the server: answer it
+                    self.send({"id": message["id"], "result": None})
+                continue
+            if message.get("id") == msg_id:
+                return message
+
+    def initialize(self) -> None:
+        self.send(
+            {
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "processId": None,
+                    "rootUri": None,
+                    "capabilities": {},
+                    "initializationOptions": {"model": {"backend": "none"}},
+                },
+            }
+        )
+        assert "result" in self.read_response(0)
+        self.send({"method": "initialized", "params": {}})
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        return self.proc.wait(timeout=30)

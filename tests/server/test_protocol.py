@@ -1,0 +1,75 @@
+"""Protocol edges pygls leaves silent: bad JSON, bad params, requests after shutdown, exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from raw_client import RawServer
+
+from glm_lsp.protocol import describe_failure
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RawServer]:
+    raw = RawServer(tmp_path / "cache")
+    raw.initialize()
+    yield raw
+    raw.close()
+
+
+@pytest.mark.parametrize(
+    "body", [b"{not json", b'{"jsonrpc": "2.0", "id": 1, "method"', b"\xff\xfe"]
+)
+def test_unparseable_body_gets_parse_error_and_server_goes_on(
+    server: RawServer, body: bytes
+) -> None:
+    server.write_body(body)
+    reply = server.read_response(None)
+    assert reply["error"]["code"] == -32700
+    server.send(
+        {"id": 5, "method": "workspace/executeCommand", "params": {"command": "glm-lsp.stats"}}
+    )
+    assert "completion" in server.read_response(5)["result"]
+
+
+def test_invalid_params_are_answered(server: RawServer) -> None:
+    server.send(
+        {
+            "id": 7,
+            "method": "textDocument/completion",
+            "params": {"textDocument": {"uri": "file:///a.py"}, "position": {"line": -4}},
+        }
+    )
+    reply = server.read_response(7)
+    assert reply["error"]["code"] == -32602
+    assert "textDocument/completion" in reply["error"]["message"]
+
+
+def test_requests_after_shutdown_are_refused_and_exit_is_prompt(server: RawServer) -> None:
+    server.send({"id": 1, "method": "shutdown"})
+    assert server.read_response(1)["result"] is None
+    server.send(
+        {"id": 2, "method": "workspace/executeCommand", "params": {"command": "glm-lsp.stats"}}
+    )
+    assert server.read_response(2)["error"]["code"] == -32600
+    server.send({"method": "exit"})
+    assert server.proc.wait(timeout=10) == 0
+
+
+def test_exit_without_shutdown_exits_with_1(server: RawServer) -> None:
+    server.send({"method": "exit"})
+    assert server.proc.wait(timeout=10) == 1
+
+
+def test_describe_failure_digs_out_the_cause() -> None:
+    try:
+        try:
+            raise ValueError("line must be >= 0\nmore detail")
+        except ValueError as inner:
+            raise RuntimeError("outer") from inner
+    except RuntimeError as exc:
+        assert describe_failure(exc) == "line must be >= 0"
