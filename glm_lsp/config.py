@@ -13,6 +13,7 @@ server.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -393,6 +394,20 @@ def _parse_section(
     return section_type(**values)
 
 
+def settings_table() -> str:
+    """The README's settings table (Markdown), rendered from :data:`SCHEMA`."""
+    rows = ["| setting | type | default | description |", "|---|---|---|---|"]
+    for entry in SCHEMA:
+        types = " \\| ".join("string[]" if t == "array" else t for t in entry.type)
+        if entry.enum is not None:
+            allowed = " \\| ".join(f"`{json.dumps(v)}`" for v in entry.enum)
+            types = allowed + (" \\| integer" if "integer" in entry.type else "")
+        default = f"`{json.dumps(entry.default)}`"
+        description = entry.description.replace("|", "\\|")
+        rows.append(f"| `glmLsp.{entry.path}` | {types} | {default} | {description} |")
+    return "\n".join(rows)
+
+
 def is_note(message: str) -> bool:
     """True for messages of :func:`parse_settings` that are notes (unknown keys), not errors."""
     return message.endswith(_UNKNOWN)
@@ -407,3 +422,7 @@ def settings_to_json(settings: Settings) -> dict[str, dict[str, Any]]:
             camel(f.name): getattr(value, f.name) for f in dataclasses.fields(value)
         }
     return out
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -31,11 +31,32 @@ def split_lines(text: str) -> list[str]:
 
 
 class LspTextDocument(TextDocument):
-    """pygls' document with LSP line splitting (used for positions and incremental edits)."""
+    """pygls' document with LSP line splitting (used for positions and incremental edits).
+
+    The split lines and their start offsets are computed once per version: pygls asks for
+    ``lines`` on every position conversion, and the server needs them at each keystroke.
+    """
+
+    _cache: tuple[str, tuple[str, ...], LineIndex | None] | None = None
 
     @property
     def lines(self) -> Sequence[str]:
-        return tuple(split_lines(self.source))
+        source = self.source
+        cache = self._cache
+        if cache is not None and cache[0] is source:
+            return cache[1]
+        lines = tuple(split_lines(source))
+        self._cache = (source, lines, None)
+        return lines
+
+    def line_index(self) -> LineIndex:
+        lines = tuple(self.lines)  # the cached tuple itself (no copy)
+        cache = self._cache
+        if cache is not None and cache[2] is not None and cache[1] is lines:
+            return cache[2]
+        index = LineIndex(lines, tuple(itertools.accumulate(map(len, lines), initial=0)))
+        self._cache = (self.source, lines, index)
+        return index
 
     def _apply_incremental_change(self, change: lsp.TextDocumentContentChangePartial) -> None:
         """One slice-and-join instead of pygls' per-line rewrite (a keystroke in a 3,000-line

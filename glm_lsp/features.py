@@ -56,7 +56,6 @@ def register(ls: GlmServer) -> None:
     def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.trees.close(uri)
-        ls._line_indexes.pop(uri, None)
         if ls.engine is not None:
             ls.engine.forget(uri)
         path = to_fs_path(uri)

@@ -34,7 +34,7 @@ from glm_lsp.completion.engine import CompletionEngine
 from glm_lsp.completion.explain import result_to_json
 from glm_lsp.completion.history import AcceptHistory
 from glm_lsp.config import Settings, is_note, parse_settings
-from glm_lsp.documents import LineIndex, cursor_line, install
+from glm_lsp.documents import LineIndex, LspTextDocument, cursor_line, install
 from glm_lsp.items import ResolveCache, completion_list, snippet_support
 from glm_lsp.logs import LspLogHandler
 from glm_lsp.model_bridge import ModelBridge
@@ -84,7 +84,6 @@ class GlmServer(LanguageServer):
         self.shutdown_requested = False
         self._tasks: set[asyncio.Future[Any]] = set()
         self._index_timers: dict[str, asyncio.TimerHandle] = {}
-        self._line_indexes: dict[str, tuple[int | None, LineIndex]] = {}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band errors: unparseable input gets a JSON-RPC parse error, others a log line.
@@ -338,14 +337,11 @@ class GlmServer(LanguageServer):
         self.index_file_later(path, job)
 
     def line_index(self, uri: str) -> LineIndex:
-        """Line table of the document's current version, computed once per version."""
+        """Line table of the document's current version (cached on the document)."""
         doc = self.workspace.get_text_document(uri)
-        cached = self._line_indexes.get(uri)
-        if cached is not None and cached[0] == doc.version:
-            return cached[1]
-        index = LineIndex.of(doc.source)
-        self._line_indexes[uri] = (doc.version, index)
-        return index
+        if isinstance(doc, LspTextDocument):
+            return doc.line_index()
+        return LineIndex.of(doc.source)
 
     def note_changes(self, params: lsp.DidChangeTextDocumentParams) -> None:
         if self.engine is None:

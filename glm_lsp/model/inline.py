@@ -10,6 +10,9 @@ A request goes: typed-ahead reuse → prompt (``prompt.py``, in a thread) → re
 the worker (newest wins; an identical prompt already generating is shared, not repeated) →
 post-processing (``completion/postprocess.py``, in a thread). Superseded requests answer ``[]``
 and count as cancelled. The asyncio loop only awaits futures.
+
+Which backend to build lives in ``loading.py``; turning text into ghost text or dropdown items
+in ``suggestions.py``; cross-file snippets in ``references.py``.
 """
 
 from __future__ import annotations
@@ -101,7 +104,9 @@ class ModelService:
             "prompt_tokens_evaluated": 0,
             "prompt_tokens_reused": 0,
             "generated_tokens": 0,
+            "errors": 0,
         }
+        self._last_error: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -261,7 +266,11 @@ class ModelService:
         self._seq[channel] += 1
         seq = self._seq[channel]
         loop = asyncio.get_running_loop()
-        prep = await loop.run_in_executor(None, self._prepare, doc, offset, ctx, mode)
+        try:
+            prep = await loop.run_in_executor(None, self._prepare, doc, offset, ctx, mode)
+        except Exception:
+            log.exception("building the model prompt failed")
+            return None
         if seq != self._seq[channel] or (cancel is not None and cancel.cancelled):
             self.counts["cancelled"] += 1  # a newer request came while we built the prompt
             return None
@@ -272,9 +281,15 @@ class ModelService:
                 self.counts["cancelled"] += 1
                 return None
             raw = gen.text
+            if gen.finish_reason == "length" and mode is Mode.BLOCK and "\n" in raw.rstrip():
+                raw = raw[: raw.rstrip().rfind("\n")]  # the last line was cut mid-way
             if gen.finish_reason in ("stop", "length"):
                 self.cache.put(prep.key, raw)
-        return await loop.run_in_executor(None, clean, raw, prep.post)
+        try:
+            return await loop.run_in_executor(None, clean, raw, prep.post)
+        except Exception:
+            log.exception("post-processing failed")
+            return None
 
     async def _generate(self, prep: _Prepared) -> Generation | None:
         worker = self._worker
@@ -288,6 +303,9 @@ class ModelService:
                 return gen
             except (Cancelled, asyncio.CancelledError):
                 return None
+            except Exception as exc:
+                self._request_failed(exc)
+                return None
         ticket = worker.submit(prep.request)
         future = asyncio.ensure_future(ticket.wait())
         self._inflight[prep.key] = future
@@ -298,6 +316,9 @@ class ModelService:
         except asyncio.CancelledError:
             ticket.cancel("request cancelled")
             raise
+        except Exception as exc:
+            self._request_failed(exc)
+            return None
         finally:
             if self._inflight.get(prep.key) is future:
                 del self._inflight[prep.key]
@@ -306,6 +327,15 @@ class ModelService:
         self.counts["prompt_tokens_reused"] += gen.prompt_tokens_reused
         self.counts["generated_tokens"] += gen.generated_tokens
         return gen
+
+    def _request_failed(self, exc: Exception) -> None:
+        """A generation failed (remote server down, backend error): no suggestion this time;
+        logged once per distinct message, so a dead server does not flood the log."""
+        self.counts["errors"] += 1
+        message = str(exc) or type(exc).__name__
+        if message != self._last_error:
+            self._last_error = message
+            log.warning("model request failed: %s", message)
 
     def _template(self) -> Template:
         template = getattr(self._backend, "template", None)
@@ -369,6 +399,24 @@ class ModelService:
         )
         return _Prepared(key, request, post)
 
+    def explain(self, doc: ParsedDocument, offset: int, ctx: CursorContext) -> dict[str, Any]:
+        """What the model would see at ``offset`` (for ``glm-lsp complete --explain``); builds
+        the prompt without generating. Safe before the model is loaded (estimated counts)."""
+        mode = choose_mode(ctx, self.settings.inline.mode)
+        out: dict[str, Any] = {"mode": mode.value if mode is not None else None}
+        if mode is None:
+            return out
+        prep = self._prepare(doc, offset, ctx, mode)
+        out.update(
+            template=self._template().name,
+            prompt=prep.request.prompt,
+            max_tokens=prep.request.max_tokens,
+            stop_strings=list(prep.request.stop_strings),
+            cache_key=prep.key,
+            prompt_tokens=self._counter.count(prep.request.prompt),
+        )
+        return out
+
     # -- stats -------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, dict[str, Any]]:
@@ -398,6 +446,7 @@ class ModelService:
                 "suggestions": c["suggestions"],
                 "typeahead_hits": c["typeahead_hits"],
                 "shared": c["shared"],
+                "errors": c["errors"],
             },
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
         }

@@ -172,13 +172,14 @@ def _tree_part(
     tree: Tree,
     conv: ByteOffsets,
     indent: int,
-) -> tuple[bool, bool, Node, list[ScopeNode], Node]:
+) -> tuple[bool, bool, Node, list[ScopeNode], Node, bool]:
     """String/comment state, node at the cursor and scopes; scopes are found from the last
     token before ``anchor_end`` (the receiver when completing a member), because error
     recovery around a half-typed ``x.`` often leaves the operator outside the real scope."""
     b = conv.to_byte(offset)
     state = _string_comment_state(spec, tree, b)
-    if state is None and _line_has_error(tree, conv, line_start, offset):
+    line_error = _line_has_error(tree, conv, line_start, offset)
+    if state is None and line_error:
         scan_from = _literal_end_at(spec, tree, conv, line_start, offset)
         text_state = line_state(text[scan_from:offset], spec)
         state = text_state == "string", text_state == "comment"
@@ -195,7 +196,8 @@ def _tree_part(
     scopes = enclosing_scopes(
         spec.name, anchor, lambda n: _scope_contains(spec.name, n, b, indent, conv.data)
     )
-    return in_string, in_comment, node or tree.root_node, scopes, anchor
+    broken = line_error or _inside_error(anchor)
+    return in_string, in_comment, node or tree.root_node, scopes, anchor, broken
 
 
 def _literal_end_at(
@@ -290,7 +292,7 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
         anchor_end = prefix_start - len(found_receiver[1])
     if tree is not None and spec is not None:
         conv = offsets_for(text)
-        in_string, in_comment, node, found, anchor = _tree_part(
+        in_string, in_comment, node, found, anchor, broken = _tree_part(
             spec, text, offset, anchor_end, line_start, tree, conv, indent
         )
         for sn in found:
@@ -302,7 +304,9 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
             # Error recovery swallowed the `def` (an unclosed bracket or string on this line):
             # indentation still tells where we are.
             scopes = [Scope(*t) for t in python_scopes(text, line_start, indent)]
-        elif spec.name != "python" and _inside_error(anchor):
+        elif spec.name != "python" and broken and not any(s.name for s in scopes):
+            # No named scope survived error recovery (the usual sign of a swallowed body):
+            # read the unclosed braces. Only then, as the scan costs up to a millisecond.
             scopes = _brace_fallback(text, offset, anchor, conv, scopes)
     else:
         state = line_state(line_prefix, spec)

@@ -117,18 +117,32 @@ def _c_declarator_name(node: Node) -> str:
     return _text(decl)
 
 
+_BINDERS = {
+    "variable_declarator": "name",  # JS/TS `const f = …`, Java `Runnable r = …`
+    "pair": "key",  # `{ f: () => … }`
+    "assignment_expression": "left",  # `obj.f = function () …`
+    "assignment": "left",  # Python `f = lambda: …`
+    "short_var_declaration": "left",  # Go `f := func() …`
+    "var_spec": "name",
+    "init_declarator": "declarator",  # C++ `auto f = [](…) …`
+    "let_declaration": "pattern",  # Rust `let f = |x| …`
+    "public_field_definition": "name",
+    "field_definition": "property",
+}
+
+
 def _anonymous_name(node: Node) -> str:
     """Name an anonymous function by what it is bound to (``const f = () => …``)."""
     parent = node.parent
     while parent is not None and parent.type in ("expression_list", "parenthesized_expression"):
         parent = parent.parent
-    if parent is None:
+    field = _BINDERS.get(parent.type) if parent is not None else None
+    if parent is None or field is None:
         return ""
-    for field in ("name", "key", "left", "declarator", "pattern"):
-        named = parent.child_by_field_name(field)
-        if named is not None and named.id != node.id:
-            return _text(named).split(",")[0].strip()
-    return ""
+    named = parent.child_by_field_name(field)
+    if named is None or named.id == node.id:
+        return ""
+    return _text(named).split(",")[0].strip()
 
 
 _ANONYMOUS = frozenset(

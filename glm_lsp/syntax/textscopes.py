@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from glm_lsp.syntax.textscan import match_open
+
 
 class TextScope(NamedTuple):
     """A scope found in the text; ``context.py`` turns it into a ``Scope``."""
@@ -23,7 +25,7 @@ class TextScope(NamedTuple):
 
 _PY_SCOPE_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
 
-BRACE_WINDOW = 60_000
+BRACE_WINDOW = 30_000
 """Characters before the cursor searched for unclosed braces."""
 
 _C_TOKENS = re.compile(
@@ -99,8 +101,13 @@ def brace_scopes(text: str, offset: int, window_start: int | None = None) -> lis
 def _classify(text: str, brace: int) -> TextScope | None:
     """What the header before an opening brace declares, if it declares a scope."""
     lo = max(0, brace - 400)
-    header_start = max(text.rfind(";", lo, brace), text.rfind("{", lo, brace))
-    header_start = max(header_start, text.rfind("}", lo, brace)) + 1
+    header_start = _header_start(text, lo, brace)
+    if text[header_start - 1 : header_start] == "}":
+        # TypeScript `f(): { a: T; b: U } {`: an object type is part of the header
+        opening = match_open(text, header_start - 1, lo, None)
+        if opening > lo and text[:opening].rstrip().endswith(":"):
+            header_start = _header_start(text, lo, opening)
+    header_start += _signature_line(text[header_start:brace])
     header = text[header_start:brace]
     stripped = header.strip()
     if not stripped:
@@ -127,6 +134,21 @@ def _classify(text: str, brace: int) -> TextScope | None:
     if paren < 0 or name in _CONTROL:
         return None
     return TextScope("function", name, begin, end)
+
+
+def _signature_line(header: str) -> int:
+    """Offset in ``header`` of the line that starts the signature, so that statements before
+    it (JavaScript without semicolons, a decorator) are not read as part of it."""
+    paren = _parameters_open(header)
+    if paren >= 0:
+        return header.rfind("\n", 0, paren) + 1
+    starts = [m.start() for m in _TYPE_HEADER.finditer(header)]
+    return header.rfind("\n", 0, starts[-1]) + 1 if starts else 0
+
+
+def _header_start(text: str, lo: int, brace: int) -> int:
+    start = max(text.rfind(";", lo, brace), text.rfind("{", lo, brace))
+    return max(start, text.rfind("}", lo, brace)) + 1
 
 
 def _type_name(header: str, typed: re.Match[str]) -> str:

@@ -79,7 +79,7 @@ class Score:
 
 
 def choose_files(root: Path, count: int, which: str, seed: int) -> list[Path]:
-    """Top-level modules of 100–3,000 lines, split tune/test by a hash of the file name."""
+    """Top-level modules of 100-3,000 lines, split tune/test by a hash of the file name."""
     files = []
     for path in sorted(root.glob("*.py")):
         try:
@@ -105,9 +105,17 @@ def _is_definition(node: Node) -> bool:
         return True
     if parent.type in ("assignment", "augmented_assignment", "for_statement", "for_in_clause"):
         return parent.child_by_field_name("left") == node
-    if parent.type in ("pattern_list", "tuple_pattern", "as_pattern_target", "list_pattern"):
-        return True
-    return False
+    return parent.type in ("pattern_list", "tuple_pattern", "as_pattern_target", "list_pattern")
+
+
+def _is_target(attribute: Node) -> bool:
+    """``obj.x = ...`` defines ``x``: not a use."""
+    grand = attribute.parent
+    return (
+        grand is not None
+        and grand.type in ("assignment", "augmented_assignment")
+        and grand.child_by_field_name("left") == attribute
+    )
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -131,12 +139,9 @@ def samples_for(path: Path, per_category: int, rng: random.Random) -> list[Sampl
             continue
         parent = node.parent
         if parent is not None and parent.type == "attribute":
-            if parent.child_by_field_name("attribute") == node:
-                grand = parent.parent
-                if grand is not None and grand.type in ("assignment", "augmented_assignment"):
-                    if grand.child_by_field_name("left") == parent:
-                        continue
+            if parent.child_by_field_name("attribute") == node and not _is_target(parent):
                 dots.append((node.start_byte, node.end_byte))
+            if parent.child_by_field_name("attribute") == node:
                 continue
         if not _is_definition(node):
             idents.append((node.start_byte, node.end_byte))
@@ -205,9 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for path in files:
         index.update_file(str(path), path.read_text(encoding="utf-8"), "python")
-    print(
-        f"{len(files)} files from {args.dir} ({args.set} set), index {time.perf_counter() - t0:.1f} s"
-    )
+    took = time.perf_counter() - t0
+    print(f"{len(files)} files from {args.dir} ({args.set} set), index {took:.1f} s")
     engine = CompletionEngine(index, background=False)
     ours: dict[str, Score] = {}
     theirs: dict[str, Score] = {}

@@ -124,6 +124,48 @@ CASES: list[tuple[str, list[Candidate], CursorContext, dict[str, object], list[s
         ["repr", "return"],
     ),
     (
+        "before `(` a function beats a variable",
+        [cand("total"), cand("tally", kind="function")],
+        make_ctx("x = t|(1)"),
+        {"file_counts": {"total": 5}},
+        ["tally", "total"],
+    ),
+    (
+        "before `.` a name used as a receiver wins",
+        [cand("spec"), cand("sys", "import", "module")],
+        make_ctx("s|.path"),
+        {"file_counts": {"spec": 6, "sys": 2}, "receiver_counts": {"sys": 2}},
+        ["sys", "spec"],
+    ),
+    (
+        "a member used after this receiver nearby wins",
+        [cand("alpha", "member", "field"), cand("beta", "member", "field")],
+        make_ctx("def f(self):\n    self.beta += 1\n    self.|", receiver="self"),
+        {},
+        ["beta", "alpha"],
+    ),
+    (
+        "a member sharing a word with the line wins",
+        [cand("_items", "member", "field"), cand("_actions", "member", "field")],
+        make_ctx("for action in self.|:", receiver="self"),
+        {},
+        ["_actions", "_items"],
+    ),
+    (
+        "an operand keyword cannot start an expression",
+        [cand("in", "keyword", "keyword"), cand("index", "builtin", "function")],
+        make_ctx("x = i|"),
+        {},
+        ["index", "in"],
+    ),
+    (
+        "after a value, an operator keyword beats a name",
+        [cand("in", "keyword", "keyword"), cand("index", "builtin", "function")],
+        make_ctx("if x i|"),
+        {},
+        ["in", "index"],
+    ),
+    (
         "the nearer occurrence wins",
         [cand("far_name"), cand("near_name")],
         make_ctx("far_name = 1\n" + "pass\n" * 300 + "near_name = 2\n" + "n|"),
@@ -181,6 +223,12 @@ def test_frequency_is_log_scaled() -> None:
     gains = [x["freq_file"] for x in f if x is not None]
     assert gains[0] < gains[1] < gains[2]
     assert gains[2] - gains[1] < 10 * (gains[1] - gains[0])  # 50x the count is not 50x the gain
+
+
+def test_local_frequency_counts_whole_words_only() -> None:
+    ctx = make_ctx("def f():\n    dd = 1\n    dd += 2\n    d|")
+    f = features(cand("d"), ctx, RankingInputs())
+    assert f is not None and "freq_local" not in f  # the d of "dd" is not an occurrence of d
 
 
 def test_the_name_being_typed_does_not_count_itself() -> None:

@@ -5,7 +5,8 @@
 -- "N check(s), M failure(s)", which the pytest wrapper requires (with the expected N).
 local env = vim.env
 local PLUGIN = assert(env.GLM_E2E_PLUGIN, 'GLM_E2E_PLUGIN')
-local CMD = vim.json.decode((assert(env.GLM_E2E_CMD, 'GLM_E2E_CMD')))
+-- Empty: keep lsp/glm_lsp.lua's own `cmd = { 'glm-lsp' }` (found on PATH).
+local CMD = (env.GLM_E2E_CMD or '') ~= '' and vim.json.decode(env.GLM_E2E_CMD) or nil
 local FILE = assert(env.GLM_E2E_FILE, 'GLM_E2E_FILE')
 local DOT_LINE = assert(tonumber(env.GLM_E2E_DOT_LINE), 'GLM_E2E_DOT_LINE') -- 0-based, ends in '.'
 local GHOST_LINE = assert(tonumber(env.GLM_E2E_GHOST_LINE), 'GLM_E2E_GHOST_LINE')
@@ -309,6 +310,19 @@ check(
   toggled[1] ~= toggled[2] and toggled[1] == toggled[3],
   toggled
 )
+
+-- :GlmLsp restart: the old client goes away and a new one attaches to the same buffer.
+lua([[vim.cmd('GlmLsp restart')]])
+local restarted = wait(ATTACH_MS, function()
+  return lua(
+    [[
+    local c = vim.lsp.get_clients({ name = 'glm_lsp', bufnr = 0 })[1]
+    return c and c.initialized and c.id ~= ... and c.id or nil
+  ]],
+    client_id
+  )
+end)
+check(':GlmLsp restart attaches a new client', restarted ~= nil, restarted)
 
 local health = lua([[
   vim.cmd('checkhealth glm_lsp')

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from pathlib import Path
 
 from editor_support import EDITORS, REPO, require_tool
 
@@ -51,3 +53,20 @@ def test_lua_compiles() -> None:
         check=False,
     )
     assert proc.returncode == 0 and "compiled" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_vimdoc_tags_build(tmp_path: Path) -> None:
+    nvim = require_tool("nvim", "install it with `pip install -e '.[dev]'`")
+    doc = tmp_path / "doc"
+    shutil.copytree(NEOVIM / "doc", doc)
+    proc = subprocess.run(
+        [nvim, "--headless", "--clean", "-c", f"helptags {doc}", "-c", "qall!"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0 and "E" not in proc.stderr.split(":")[0], proc.stderr
+    tags = (doc / "tags").read_text(encoding="utf-8").splitlines()
+    names = {line.split("\t")[0] for line in tags}
+    assert {"glm-lsp.txt", ":GlmLsp", "glm-lsp-options", "glm_lsp.setup()"} <= names, names

@@ -16,7 +16,7 @@ import pytest
 from editor_support import DOT_LINE, EDITORS, GHOST_LINE, SAMPLE_MEMBERS, require_tool
 
 DRIVER = Path(__file__).with_name("nvim_e2e.lua")
-EXPECTED_CHECKS = 17
+EXPECTED_CHECKS = 18
 SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,8 @@ def test_neovim_end_to_end(
     env = dict(isolated_env)
     env.update(
         GLM_E2E_PLUGIN=str(EDITORS / "neovim"),
-        GLM_E2E_CMD=json.dumps(server_cmd),
+        # The console script is on PATH (isolated_env): test lsp/glm_lsp.lua's own cmd then.
+        GLM_E2E_CMD="" if Path(server_cmd[0]).name == "glm-lsp" else json.dumps(server_cmd),
         GLM_E2E_FILE=str(sample_workspace / "sample.py"),
         GLM_E2E_DOT_LINE=str(DOT_LINE),
         GLM_E2E_GHOST_LINE=str(GHOST_LINE),

@@ -7,6 +7,7 @@ regenerates the manifest. This test is what stops the two drifting apart.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -63,3 +64,11 @@ def test_commands_and_activation() -> None:
     assert {"python", "typescript", "javascript", "go", "rust", "java", "c", "cpp"} <= languages
     assert MANIFEST["dependencies"]["vscode-languageclient"].startswith("10.")
     assert MANIFEST["devDependencies"]["@vscode/vsce"] == "3.7.1"
+
+
+def test_neovim_and_vscode_cover_the_same_languages() -> None:
+    lua = (EDITORS / "neovim" / "lsp" / "glm_lsp.lua").read_text(encoding="utf-8")
+    block = lua.split("filetypes = {", 1)[1].split("}", 1)[0]
+    filetypes = set(re.findall(r"'([a-z]+)'", block))
+    activation = {e.split(":", 1)[1] for e in MANIFEST["activationEvents"]}
+    assert filetypes == activation

@@ -293,6 +293,22 @@ async function main() {
         check('ghost text accepted with Tab and saved', false, 'no ghost text to accept');
       }
     }
+    // Command palette: "GLM LSP: Show Server Stats" opens the glm-lsp.stats JSON.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget:not([style*="display: none"]) input', { timeout: 20000 }).catch(() => undefined);
+    await page.keyboard.type('GLM LSP: Show Server Stats');
+    await waitFor(10000, async () =>
+      page.$$eval('.quick-input-list .monaco-list-row', (rows) => rows.some((r) => (r.textContent || '').includes('Show Server Stats'))),
+    );
+    await page.keyboard.press('Enter');
+    const statsShown = await waitFor(20000, async () => {
+      const text = await page.$$eval('.editor-instance .view-lines', (els) =>
+        els.map((e) => (e.textContent || '').replace(/\u00a0/g, ' ')).join('\n'),
+      );
+      return /"completion"/.test(text) && /"model"/.test(text) ? text : undefined;
+    });
+    check('command "Show Server Stats" opens glm-lsp.stats', !!statsShown);
     await page.screenshot({ path: path.join(SHOTS, 'final.png') });
   } finally {
     if (browser) await browser.close().catch(() => undefined);

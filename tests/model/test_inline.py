@@ -398,3 +398,41 @@ def test_catalog_name_failures_say_what_to_do(
     service.start()
     assert service.state == "failed"
     assert len(errors) == 1 and message in errors[0]
+
+
+def test_explain_shows_the_prompt_without_generating() -> None:
+    backend = FakeBackend()
+    service = ModelService(_settings(), backend=backend)  # not started: nothing loaded
+    doc, offset = _doc("def f(x):\n    return ‸\n\nprint(f(2))\n")
+    out = service.explain(doc, offset, _ctx(doc, offset))
+    assert out["mode"] == "LINE" and out["template"] == "codegeex4"
+    prompt = out["prompt"]
+    assert prompt.startswith("[gMASK]<sop><|user|>\n###PATH:")
+    assert "<|code_suffix|>\n\nprint(f(2))\n<|code_prefix|>def f(x):\n    return " in prompt
+    assert out["stop_strings"] == ["\n"] and out["prompt_tokens"] > 0
+    assert backend.prompts == []
+    doc, offset = _doc("x = fo‸o")
+    assert service.explain(doc, offset, _ctx(doc, offset)) == {"mode": None}
+
+
+async def test_failed_generation_answers_empty_and_is_counted() -> None:
+    from glm_lsp.model.backend import ModelRequestError
+
+    def boom(_prompt: str) -> str:
+        raise ModelRequestError("connection refused by 127.0.0.1:9")
+
+    service = await _service(FakeBackend(boom))
+    for _ in range(3):
+        assert await _inline(service, "y = ‸\n") == []
+    assert service.stats()["inline"]["errors"] == 3
+    assert service.state == "ready"  # still serving
+    service.close()
+
+
+async def test_block_cut_by_max_tokens_drops_its_partial_last_line() -> None:
+    answer = "total = 0\n    for x in xs:\n        total += x\n    return tot"
+    backend = FakeBackend(lambda _p: answer + "al\n")  # cut after "tot" by max_tokens
+    service = await _service(backend, _settings(max_tokens=len(answer)))
+    out = await _inline(service, "def f(xs):\n    ‸\n")
+    assert [s.text for s in out] == ["total = 0\n    for x in xs:\n        total += x"]
+    service.close()

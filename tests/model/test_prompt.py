@@ -194,3 +194,14 @@ def test_degenerate_inputs() -> None:
         cursor = min(offset, len(text))
         assert w.start <= cursor <= w.end
         assert len(w.request.prefix) <= Budget(total=400).prefix
+
+
+def test_stable_layout_prompt_is_the_same_in_line_and_block_mode() -> None:
+    text = _doc(200)
+    offset = text.index("line_100")
+    kwargs = {"path": "m.py", "language": "python", "counter": CHARS, "budget": Budget(900)}
+    line = build_window(text, offset, mode=Mode.LINE, **kwargs)  # type: ignore[arg-type]
+    block = build_window(text, offset, mode=Mode.BLOCK, **kwargs)  # type: ignore[arg-type]
+    assert CODEGEEX4.render(line.request) == CODEGEEX4.render(block.request)
+    naive = build_window(text, offset, mode=Mode.LINE, stable=False, **kwargs)  # type: ignore[arg-type]
+    assert "###MODE:LINE" in CODEGEEX4.render(naive.request)

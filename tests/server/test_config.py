@@ -14,6 +14,7 @@ from glm_lsp.config import (
     camel,
     is_note,
     parse_settings,
+    settings_table,
     settings_to_json,
     vscode_properties,
 )
@@ -178,3 +179,14 @@ def test_settings_to_json_round_trips() -> None:
     again, errors = parse_settings(settings_to_json(original), env={})
     assert errors == []
     assert again == original
+
+
+def test_settings_table_lists_every_setting_once() -> None:
+    table = settings_table().splitlines()
+    assert table[0].startswith("| setting |")
+    rows = table[2:]
+    assert len(rows) == len(SCHEMA)
+    for entry, row in zip(SCHEMA, rows, strict=True):
+        assert row.startswith(f"| `glmLsp.{entry.path}` |")
+        assert row.count(" | ") == 3  # no unescaped pipes inside cells
+    assert '`"auto"` \\| `"line"` \\| `"block"`' in settings_table()

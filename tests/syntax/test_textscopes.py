@@ -50,6 +50,18 @@ def _scopes(src: str) -> list[tuple[str, str]]:
             ],
         ),
         ("interface I<T> {\n  |", [("interface", "I")]),
+        (
+            "glob.Glob = Glob\ninherits(Glob, EE)\nfunction Glob (p, cb) {\n  this.|",
+            [("function", "Glob")],
+        ),  # no semicolons: earlier statements are not the signature
+        ("int\nmain(int argc,\n     char **argv) {\n  |", [("function", "main")]),
+        (
+            "class A {\n  private f(s: T): { i: number; n: K } {\n    for (|",
+            [
+                ("function", "f"),
+                ("class", "A"),
+            ],
+        ),
         ("func (s *S) Run(n int) error {\n  s.|", [("function", "Run")]),
         (
             "impl<T> Show for Wrapper<T> {\n  fn fmt(&self) -> String {\n    self.|",

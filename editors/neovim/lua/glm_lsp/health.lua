@@ -87,6 +87,8 @@ local function check_clients()
           'Dropdown works from static analysis; for ghost text set init_options.model.path',
           'or run `:GlmLsp pull {model}` and set model.name',
         })
+      elseif vim.startswith(state, 'not loaded') then
+        health.warn(label .. ': model ' .. state, { 'See :GlmLsp status and the server log' })
       else
         health.ok(label .. ': model ' .. state)
       end

@@ -95,13 +95,18 @@ end
 ---@param progress table|nil
 ---@return string
 function M.model_state(stats, progress)
-  local model = stats and stats.model or {}
-  if model.loaded then
-    local where = (tonumber(model.gpu_layers) or 0) ~= 0 and 'GPU' or 'CPU'
-    return ('ready on %s (%s)'):format(where, tostring(model.path or '?'))
+  -- JSON null arrives as vim.NIL, which is truthy: normalise before testing.
+  local function get(tbl, key)
+    local v = type(tbl) == 'table' and tbl[key] or nil
+    return v ~= vim.NIL and v or nil
   end
-  if model.error then
-    return 'error: ' .. tostring(model.error)
+  local model = get(stats, 'model') or {}
+  if get(model, 'loaded') then
+    local where = (tonumber(get(model, 'gpu_layers')) or 0) ~= 0 and 'GPU' or 'CPU'
+    return ('ready on %s (%s)'):format(where, tostring(get(model, 'path') or '?'))
+  end
+  if get(model, 'error') then
+    return 'error: ' .. tostring(get(model, 'error'))
   end
   if progress and not progress.done and progress.title then
     local pct = progress.percentage and (' %d%%'):format(progress.percentage) or ''
@@ -111,10 +116,13 @@ function M.model_state(stats, progress)
       progress.message and (' ' .. progress.message) or ''
     )
   end
-  if model.path == nil or model.path == vim.NIL or model.path == '' then
+  if get(model, 'state') == 'loading' then
+    return 'loading'
+  end
+  if not get(model, 'path') or get(model, 'path') == '' then
     return 'off (no model configured)'
   end
-  return 'not loaded'
+  return 'not loaded (' .. tostring(get(model, 'state') or 'unknown') .. ')'
 end
 
 function M.status()

@@ -1,0 +1,99 @@
+"""Per-request scans of the text around the cursor."""
+
+from __future__ import annotations
+
+import pytest
+
+from glm_lsp.completion.signals import (
+    keyword_fit,
+    line_words,
+    local_counts,
+    nearest_occurrence,
+    receiver_uses,
+    word_parts,
+)
+from glm_lsp.syntax.context import CursorContext, Scope
+from glm_lsp.syntax.languages import spec_for
+
+
+def ctx_for(marked: str, receiver: str | None = None, function: bool = False) -> CursorContext:
+    offset = marked.index("|")
+    text = marked.replace("|", "", 1)
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    scopes = (Scope("function", "f", 0, len(text)),) if function else ()
+    return CursorContext(
+        language=spec_for("python"),
+        text=text,
+        offset=offset,
+        prefix=text[start:offset],
+        word_end=offset,
+        line_prefix=text[line_start:offset],
+        line_suffix=text[offset : line_end if line_end >= 0 else len(text)],
+        receiver=receiver,
+        member_operator="." if receiver else None,
+        scopes=scopes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("_actions", {"action"}),
+        ("option_strings", {"option", "string"}),
+        ("getHTTPValue", {"get", "http", "value"}),
+        ("x", set()),
+        ("is", set()),
+    ],
+)
+def test_word_parts(name: str, parts: set[str]) -> None:
+    assert word_parts(name) == parts
+
+
+def test_receiver_uses_counts_calls_and_distance() -> None:
+    ctx = ctx_for(
+        "def f(self):\n    self.a()\n    self.a()\n    other.b\n    self.c = 1\n    self.|",
+        receiver="self",
+        function=True,
+    )
+    uses = receiver_uses(ctx)
+    assert set(uses) == {"a", "c"}
+    assert uses["a"][0] == 2 and uses["a"][2] == 2  # two uses in the function, both calls
+    assert uses["c"][2] == 0
+    assert uses["c"][1] < uses["a"][1]  # self.c is nearer to the cursor
+
+
+def test_local_counts_are_whole_words() -> None:
+    counts = local_counts(ctx_for("def f():\n    dd = d + dd\n    |", function=True))
+    assert counts["dd"] == 2 and counts["d"] == 1
+
+
+def test_line_words_skip_receiver_and_noise() -> None:
+    words = line_words(ctx_for("for action in self.|:", receiver="self"))
+    assert words == {"action"}
+
+
+def test_nearest_occurrence_skips_partial_words() -> None:
+    ctx = ctx_for("value_x = 1\nvalue = 2\nother = value_x\nv|")
+    near = nearest_occurrence(ctx, "value")
+    assert near == ctx.text.index("value = 2")
+
+
+@pytest.mark.parametrize(
+    ("marked", "word", "fit"),
+    [
+        ("def f():\n    re|", "return", 1.0),
+        ("x = re|", "return", -1.0),
+        ("x = i|", "in", -1.0),
+        ("if x i|", "in", 0.5),
+        ("return n|", "not", 0.0),
+        ("return n|", "in", -1.0),
+        ("x = foo N|", "None", -1.0),
+        ("x = N|", "None", 0.0),
+    ],
+)
+def test_keyword_fit(marked: str, word: str, fit: float) -> None:
+    assert keyword_fit(word, ctx_for(marked)) == fit

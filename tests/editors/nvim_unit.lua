@@ -1,0 +1,84 @@
+-- Table-driven tests of the plugin's pure Lua (option validation, model state text), run by
+-- test_neovim_unit.py as `nvim --headless --clean -l nvim_unit.lua PLUGIN_DIR`.
+-- Ends with "N check(s), M failure(s)".
+vim.opt.rtp:prepend(assert(_G.arg[1], 'plugin dir'))
+local config = require('glm_lsp.config')
+local glm = require('glm_lsp')
+
+local checks, failures = 0, 0
+local function check(name, ok, detail)
+  checks = checks + 1
+  if not ok then
+    failures = failures + 1
+    io.stdout:write('FAIL ', name, ': ', vim.inspect(detail), '\n')
+  else
+    io.stdout:write('ok   ', name, '\n')
+  end
+end
+
+-- resolve(): valid options merge over the defaults, invalid ones raise naming the key.
+local valid = {
+  { {}, 'enable', true },
+  { { enable = false }, 'enable', false },
+  { { cmd = { 'python3', '-m', 'glm_lsp' } }, 'cmd', { 'python3', '-m', 'glm_lsp' } },
+  { { settings = { model = { path = '/m.gguf' } } }, 'settings', { model = { path = '/m.gguf' } } },
+  { { inline = { enabled = false } }, 'inline', { enabled = false } },
+}
+for i, case in ipairs(valid) do
+  local got = config.resolve(case[1])[case[2]]
+  check(('resolve valid #%d (%s)'):format(i, case[2]), vim.deep_equal(got, case[3]), got)
+end
+
+local invalid = {
+  { { bogus = 1 }, 'bogus' },
+  { { enable = 'yes' }, 'enable' },
+  { { cmd = 'glm-lsp' }, 'cmd' },
+  { { cmd = {} }, 'cmd' },
+  { { filetypes = { 1 } }, 'filetypes' },
+  { { inline = { enabled = 1 } }, 'inline.enabled' },
+  { { dropdown = { autotrigger = 'no' } }, 'dropdown.autotrigger' },
+}
+for i, case in ipairs(invalid) do
+  local ok, err = pcall(config.resolve, case[1])
+  check(
+    ('resolve rejects #%d (%s)'):format(i, case[2]),
+    not ok and tostring(err):find(case[2], 1, true) ~= nil,
+    err
+  )
+end
+
+-- model_state(): stats as they arrive over RPC (JSON null is vim.NIL).
+local N = vim.NIL
+local states = {
+  {
+    { model = { loaded = true, gpu_layers = 0, path = '/m/x.gguf', error = N } },
+    nil,
+    '^ready on CPU',
+  },
+  { { model = { loaded = true, gpu_layers = 33, path = '/m/x.gguf' } }, nil, '^ready on GPU' },
+  { { model = { loaded = false, path = N, error = N } }, nil, '^off' },
+  {
+    { model = { loaded = false, path = '/m/x.gguf', error = 'bad magic' } },
+    nil,
+    '^error: bad magic',
+  },
+  { { model = { loaded = false, path = '/m', state = 'loading' } }, nil, '^loading' },
+  {
+    { model = { loaded = false, path = '/m' } },
+    { title = 'Loading model', percentage = 40 },
+    '^Loading model 40%%',
+  },
+  { { model = { loaded = false, path = '/m', state = 'idle' } }, nil, '^not loaded %(idle%)' },
+  { nil, nil, '^off' },
+}
+for i, case in ipairs(states) do
+  local got = glm.model_state(case[1], case[2])
+  check(('model_state #%d'):format(i), got:find(case[3]) ~= nil, got)
+end
+
+-- server_cmd(): serve flags are dropped so `models pull` runs on the same installation.
+config.options = config.resolve({ cmd = { '/venv/bin/glm-lsp', '--stdio' } })
+check('server_cmd drops --stdio', vim.deep_equal(glm.server_cmd(), { '/venv/bin/glm-lsp' }))
+
+io.stdout:write(('%d check(s), %d failure(s)\n'):format(checks, failures))
+os.exit(failures == 0 and 0 or 1)
