@@ -73,6 +73,12 @@ def register(ls: GlmServer) -> None:
             else:
                 ls.reindex_from_disk(path)
 
+    @ls.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        ls.change_roots(
+            added=[f.uri for f in params.event.added], removed=[f.uri for f in params.event.removed]
+        )
+
     @ls.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
         raw = params.settings

@@ -13,13 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Generator
 from typing import Any, BinaryIO
 
-from lsprotocol.types import ResponseError
+from lsprotocol.types import (
+    INITIALIZE,
+    InitializeParams,
+    InitializeResult,
+    PositionEncodingKind,
+    ResponseError,
+)
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +97,20 @@ class GlmProtocol(LanguageServerProtocol):
                 log.warning("dropping malformed %s notification: %s", method, reason)
                 return HANDLED
             raise
+
+    @lsp_method(INITIALIZE)
+    def lsp_initialize(self, params: InitializeParams) -> Generator[Any, Any, InitializeResult]:
+        """pygls takes the first encoding in the client's list that it knows; we take UTF-8
+        whenever it is offered (DESIGN.md), else pygls' choice (UTF-16 by default)."""
+        general = params.capabilities.general
+        offered = list(general.position_encodings or []) if general is not None else []
+        if general is not None and PositionEncodingKind.Utf8 in offered:
+            general.position_encodings = [
+                PositionEncodingKind.Utf8,
+                *(e for e in offered if e != PositionEncodingKind.Utf8),
+            ]
+        result: InitializeResult = yield from super().lsp_initialize(params)
+        return result
 
     def _send_response(
         self, msg_id: Any, result: Any | None = None, error: ResponseError | None = None

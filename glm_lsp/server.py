@@ -197,6 +197,18 @@ class GlmServer(LanguageServer):
         self.start_index(first=True)
         self.model.start()
 
+    def change_roots(self, added: list[str], removed: list[str]) -> None:
+        """Workspace folders changed: rebuild the index over the new set of roots."""
+        gone = {Path(p) for p in (to_fs_path(uri) for uri in removed) if p}
+        roots = [root for root in self.roots if root not in gone]
+        for uri in added:
+            path = to_fs_path(uri)
+            if path and Path(path).is_dir() and Path(path) not in roots:
+                roots.append(Path(path))
+        if roots != self.roots:
+            self.roots = roots
+            self.start_index()
+
     def start_index(self, first: bool = False) -> None:
         """(Re)build the workspace index on the index thread, with progress when supported."""
         self._index_cancel.set()

@@ -221,6 +221,7 @@ def features(
             feats["member_local"] = _log_scale(local_uses, 8)
         if distance >= 0:
             feats["member_near"] = max(0.0, 1.0 - distance / PROXIMITY_WINDOW)
+            feats["member_close"] = max(0.0, 1.0 - distance / 300)
     feats["scope"] = max(0.0, SCOPE_VALUE.get(cand.source, 0.0) - 0.1 * cand.scope_distance)
     if cand.source == "keyword":  # keywords are everywhere: their occurrences mean nothing
         near = None
@@ -232,6 +233,7 @@ def features(
         near = nearest_occurrence(ctx, cand.name)
     if near is not None:
         feats["proximity"] = max(0.0, 1.0 - abs(near - ctx.offset) / PROXIMITY_WINDOW)
+        feats["close"] = max(0.0, 1.0 - abs(near - ctx.offset) / 300)
         if inputs.recent_edits:
             feats["recency"] = _recency(near, cand, inputs.recent_edits)
     if ctx.receiver is not None and cand.name == enclosing_function(ctx):

@@ -2,6 +2,14 @@
 
 Built from (language, text, offset, tree). Offsets are Python ``str`` indices (code points);
 tree-sitter works in UTF-8 bytes, the conversion happens here and nowhere else.
+
+The tree answers what it answers well (string/comment, node, scopes, declared return types);
+the half-typed code right before the cursor is read lexically (``textscan``, ``expected``), and
+scopes that error recovery swallowed are recovered from the text (``textscopes``). Only the
+cursor's ancestors are visited, never the whole tree: ``tests/benchmarks/bench_parse.py``
+measured a median of 0.02-0.1 ms per context on 100-4,500-line files, and in half-typed code
+the receiver, scopes and call site agreed with the tree of the finished code in 96-100 % of
+sampled positions per language.
 """
 
 from __future__ import annotations
@@ -238,7 +246,12 @@ def _inside_error(node: Node) -> bool:
 
 
 def _brace_fallback(
-    text: str, offset: int, anchor: Node, conv: ByteOffsets, from_tree: list[Scope]
+    language: str,
+    text: str,
+    offset: int,
+    anchor: Node,
+    conv: ByteOffsets,
+    from_tree: list[Scope],
 ) -> list[Scope]:
     """Scopes from unclosed braces when error recovery around the cursor lost some of them
     (kept only when they see more than the tree)."""
@@ -250,7 +263,7 @@ def _brace_fallback(
         first = root.first_child_for_byte(conv.to_byte(start))
         if first is not None and first.start_byte < conv.to_byte(offset):
             start = conv.to_str(first.start_byte)
-    found = [Scope(*t) for t in brace_scopes(text, offset, start)]
+    found = [Scope(*t) for t in brace_scopes(text, offset, start, language)]
     return found if len(found) > len(from_tree) else from_tree
 
 
@@ -307,7 +320,7 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
         elif spec.name != "python" and broken and not any(s.name for s in scopes):
             # No named scope survived error recovery (the usual sign of a swallowed body):
             # read the unclosed braces. Only then, as the scan costs up to a millisecond.
-            scopes = _brace_fallback(text, offset, anchor, conv, scopes)
+            scopes = _brace_fallback(spec.name, text, offset, anchor, conv, scopes)
     else:
         state = line_state(line_prefix, spec)
         in_string, in_comment = state == "string", state == "comment"

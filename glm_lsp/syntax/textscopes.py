@@ -28,10 +28,12 @@ _PY_SCOPE_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
 BRACE_WINDOW = 30_000
 """Characters before the cursor searched for unclosed braces."""
 
-_C_TOKENS = re.compile(
-    r"//[^\n]*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])'|`(?:\\.|[^`\\])*`?|[{}]",
-    re.S,
-)
+_COMMENTS = r"//[^\n]*|/\*.*?(?:\*/|\Z)|"
+_DOUBLE = r"\"(?:\\.|[^\"\\\n])*\"?|"
+# C-like languages: '{' is a char literal and a lone quote a Rust lifetime; JavaScript and
+# TypeScript: '...' is a string like "..." and `...` a template.
+_C_TOKENS = re.compile(_COMMENTS + _DOUBLE + r"'(?:\\.|[^'\\\n])'|`(?:\\.|[^`\\])*`?|[{}]", re.S)
+_JS_TOKENS = re.compile(_COMMENTS + _DOUBLE + r"'(?:\\.|[^'\\\n])*'?|`(?:\\.|[^`\\])*`?|[{}]", re.S)
 _TYPE_HEADER = re.compile(
     r"\b(class|struct|union|enum|namespace|impl|trait|interface|mod|record)\b"
     r"(?:\s*<[^{;]*?>)?\s*([\w:.]*)"
@@ -80,11 +82,14 @@ def python_scopes(text: str, line_start: int, indent: int) -> list[TextScope]:
     return out
 
 
-def brace_scopes(text: str, offset: int, window_start: int | None = None) -> list[TextScope]:
+def brace_scopes(
+    text: str, offset: int, window_start: int | None = None, language: str = ""
+) -> list[TextScope]:
     """Scopes opened by unclosed ``{`` before ``offset``, innermost first."""
     start = max(0, offset - BRACE_WINDOW) if window_start is None else window_start
+    tokens = _JS_TOKENS if language in ("javascript", "typescript", "tsx") else _C_TOKENS
     open_braces: list[int] = []
-    for m in _C_TOKENS.finditer(text, start, offset):
+    for m in tokens.finditer(text, start, offset):
         token = m.group()
         if token == "{":
             open_braces.append(m.start())

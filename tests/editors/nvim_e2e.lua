@@ -83,6 +83,9 @@ end
 lua(
   [[
   local cmd, settings = ...
+  if cmd == vim.NIL then
+    cmd = nil -- keep the cmd of lsp/glm_lsp.lua
+  end
   vim.lsp.log.set_level('WARN')
   vim.lsp.config('glm_lsp', {
     cmd = cmd,

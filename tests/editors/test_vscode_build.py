@@ -61,3 +61,10 @@ def test_packages_into_a_vsix(tmp_path: Path) -> None:
     assert not any(n.startswith("extension/src/") for n in names), "sources shipped"
     assert not any(n.startswith("extension/out/test/") for n in names), "tests shipped"
     assert manifest["main"] == "./out/extension.js"
+
+
+def test_prettier_formatted() -> None:
+    proc = npx("prettier", "--check", "src", "../../tests/editors/vscode_e2e.js")
+    assert proc.returncode == 0, (
+        "run `npm run format` in editors/vscode\n" + proc.stdout + proc.stderr
+    )

@@ -56,7 +56,7 @@ class RawServer:
             if message.get("id") == msg_id:
                 return message
 
-    def initialize(self) -> None:
+    def initialize(self, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
         self.send(
             {
                 "id": 0,
@@ -64,13 +64,16 @@ class RawServer:
                 "params": {
                     "processId": None,
                     "rootUri": None,
-                    "capabilities": {},
+                    "capabilities": capabilities or {},
                     "initializationOptions": {"model": {"backend": "none"}},
                 },
             }
         )
-        assert "result" in self.read_response(0)
+        reply = self.read_response(0)
+        assert "result" in reply, reply
         self.send({"method": "initialized", "params": {}})
+        result: dict[str, Any] = reply["result"]
+        return result
 
     def close(self) -> int:
         if self.proc.poll() is None:

@@ -215,6 +215,10 @@ async def test_invalid_initialization_options_shown_once(
     assert "glmLsp.completion.maxItems" in messages[0].message
     assert "glmLsp.inline.mode" in messages[0].message
     assert "modle" not in messages[0].message  # unknown keys are logged notes, not errors
+    # Logged during initialize, before the client could take log messages: replayed after.
+    logs = [m.message for m in misconfigured_client.log_messages]
+    assert any("invalid settings" in m for m in logs)
+    assert any("glmLsp.modle: unknown setting" in m for m in logs)
     # Defaults are in force: completion still answers.
     uri = "file:///tmp/defaults.txt"
     open_doc(misconfigured_client, uri, "alpha alps\nal", language="plaintext")

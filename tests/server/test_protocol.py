@@ -65,6 +65,28 @@ def test_exit_without_shutdown_exits_with_1(server: RawServer) -> None:
     assert server.proc.wait(timeout=10) == 1
 
 
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        (None, "utf-16"),
+        (["utf-16"], "utf-16"),
+        (["utf-16", "utf-8"], "utf-8"),  # UTF-8 whenever offered, whatever its place
+        (["utf-32", "utf-8", "utf-16"], "utf-8"),
+        (["utf-32"], "utf-32"),
+    ],
+)
+def test_position_encoding_negotiation(
+    tmp_path: Path, offered: list[str] | None, chosen: str
+) -> None:
+    raw = RawServer(tmp_path / "cache")
+    try:
+        caps = {} if offered is None else {"general": {"positionEncodings": offered}}
+        result = raw.initialize(caps)
+        assert result["capabilities"]["positionEncoding"] == chosen
+    finally:
+        raw.close()
+
+
 def test_describe_failure_digs_out_the_cause() -> None:
     try:
         try:

@@ -57,6 +57,12 @@ async def test_index_progress_and_stats(client: LanguageClient) -> None:
         assert keys <= set(stats[section]), section
     assert stats["completion"]["requests"] == 0
     assert stats["model"]["loaded"] is False
+    # stdlib logging reaches the client as window/logMessage (buffered until initialized).
+    for _ in range(50):
+        if any("index:" in m.message for m in client.log_messages):
+            break
+        await asyncio.sleep(0.05)
+    assert any("index:" in m.message for m in client.log_messages)
 
 
 async def test_sync_and_member_completion(client: LanguageClient, workspace: Path) -> None:
@@ -202,3 +208,32 @@ async def test_utf8_position_encoding(nvim_client: LanguageClient) -> None:
     assert isinstance(item.text_edit, lsp.TextEdit)
     assert item.text_edit.range.start.character == cursor - 2
     assert item.text_edit.range.end.character == cursor
+
+
+async def test_added_workspace_folder_is_indexed(client: LanguageClient, tmp_path: Path) -> None:
+    before = (await wait_indexed(client))["index"]["files"]
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "helpers.py").write_text(
+        "def zanzibar_checksum(data: bytes) -> int:\n    return sum(data) % 251\n",
+        encoding="utf-8",
+    )
+    client.workspace_did_change_workspace_folders(
+        lsp.DidChangeWorkspaceFoldersParams(
+            event=lsp.WorkspaceFoldersChangeEvent(
+                added=[lsp.WorkspaceFolder(uri=extra.as_uri(), name="extra")], removed=[]
+            )
+        )
+    )
+    for _ in range(200):
+        ends = [
+            r
+            for reports in client.progress_reports.values()
+            for r in reports
+            if isinstance(r, lsp.WorkDoneProgressEnd)
+        ]
+        if len(ends) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    stats = await command(client, "glm-lsp.stats")
+    assert stats["index"]["files"] == before + 1

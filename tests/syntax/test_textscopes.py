@@ -7,10 +7,10 @@ import pytest
 from glm_lsp.syntax.textscopes import brace_scopes, python_scopes
 
 
-def _scopes(src: str) -> list[tuple[str, str]]:
+def _scopes(src: str, language: str = "") -> list[tuple[str, str]]:
     offset = src.index("|")
     text = src.replace("|", "", 1)
-    return [(s.kind, s.name) for s in brace_scopes(text, offset)]
+    return [(s.kind, s.name) for s in brace_scopes(text, offset, None, language)]
 
 
 @pytest.mark.parametrize(
@@ -84,6 +84,18 @@ def _scopes(src: str) -> list[tuple[str, str]]:
 )
 def test_brace_scopes(src: str, expected: list[tuple[str, str]]) -> None:
     assert _scopes(src) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "src", "expected"),
+    [
+        ("javascript", "function f() {\n  x = 'a}b';\n  y.|", [("function", "f")]),
+        ("typescript", "function f() {\n  x = `${a}}` + '}}';\n  y.|", [("function", "f")]),
+        ("rust", "fn f<'a>(s: &'a str) {\n  let c = '{';\n  s.|", [("function", "f")]),
+    ],
+)
+def test_literals_per_language(language: str, src: str, expected: list[tuple[str, str]]) -> None:
+    assert _scopes(src, language) == expected
 
 
 def test_brace_scope_offsets() -> None:

@@ -210,9 +210,19 @@ export class Controller implements vscode.Disposable {
         const sub = client.onProgress(WorkDoneProgress.type, token, (value) => {
           if (value.kind === 'begin') {
             title = value.title;
-            this.status.set({ kind: 'loading', title, percentage: value.percentage, message: value.message });
+            this.status.set({
+              kind: 'loading',
+              title,
+              percentage: value.percentage,
+              message: value.message,
+            });
           } else if (value.kind === 'report') {
-            this.status.set({ kind: 'loading', title, percentage: value.percentage, message: value.message });
+            this.status.set({
+              kind: 'loading',
+              title,
+              percentage: value.percentage,
+              message: value.message,
+            });
           } else {
             sub.dispose();
             void this.refreshStats();
@@ -238,7 +248,10 @@ export class Controller implements vscode.Disposable {
       if (stats === undefined) {
         return;
       }
-      if (this.status.state.kind === 'loading' && !(stats as { model?: { loaded?: boolean } }).model?.loaded) {
+      if (
+        this.status.state.kind === 'loading' &&
+        !(stats as { model?: { loaded?: boolean } }).model?.loaded
+      ) {
         return; // progress is more precise while a load is under way
       }
       this.status.set(stateFromStats(stats, this.inlineEnabled));
@@ -321,9 +334,7 @@ export class Controller implements vscode.Disposable {
     try {
       const stats = await this.stats();
       text =
-        stats === undefined
-          ? '// glm-lsp is not running'
-          : JSON.stringify(stats, undefined, 2);
+        stats === undefined ? '// glm-lsp is not running' : JSON.stringify(stats, undefined, 2);
     } catch (error) {
       text = `// glm-lsp.stats failed: ${String(error)}`;
     }

@@ -68,11 +68,8 @@ export async function findOnPath(
 /** Whether `python` can import glm_lsp (without starting the server). */
 export function pythonHasServer(python: string, timeoutMs = 15000): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(
-      python,
-      ['-c', 'import glm_lsp'],
-      { timeout: timeoutMs, windowsHide: true },
-      (error) => resolve(!error),
+    execFile(python, ['-c', 'import glm_lsp'], { timeout: timeoutMs, windowsHide: true }, (error) =>
+      resolve(!error),
     );
   });
 }
@@ -127,7 +124,9 @@ export async function resolveServerCommand(
     return { command: onPath, args: [], source: 'glm-lsp on PATH' };
   }
 
-  const tried = extensionPython ? ` (the selected interpreter ${extensionPython} lacks it too)` : '';
+  const tried = extensionPython
+    ? ` (the selected interpreter ${extensionPython} lacks it too)`
+    : '';
   throw new LaunchError(
     `The glm-lsp server was not found${tried}.`,
     'Install it with `pipx install glm-lsp`, or set glmLsp.server.path (or glmLsp.server.python).',

@@ -26,7 +26,7 @@ export function stateFromStats(stats: unknown, inlineEnabled: boolean): ModelSta
   }
   if (model.loaded) {
     const layers = typeof model.gpu_layers === 'number' ? model.gpu_layers : 0;
-    const name = model.path ? String(model.path).split(/[\\/]/).pop() ?? '' : '';
+    const name = model.path ? (String(model.path).split(/[\\/]/).pop() ?? '') : '';
     return { kind: 'ready', device: layers !== 0 ? 'GPU' : 'CPU', model: name };
   }
   if (!inlineEnabled) {
@@ -71,7 +71,11 @@ export class StatusItem implements vscode.Disposable {
   state: ModelState = { kind: 'starting' };
 
   constructor() {
-    this.item = vscode.window.createStatusBarItem('glmLsp.status', vscode.StatusBarAlignment.Right, 100);
+    this.item = vscode.window.createStatusBarItem(
+      'glmLsp.status',
+      vscode.StatusBarAlignment.Right,
+      100,
+    );
     this.item.name = 'GLM LSP';
     this.item.command = 'glmLsp.showStats';
     this.set(this.state);

@@ -68,7 +68,10 @@ void test('the Python extension interpreter comes before PATH, if it has glm_lsp
 
 void test('nothing found: one message with the fix', async () => {
   await assert.rejects(
-    resolveServerCommand({ env: { PATH: mkdtempSync(path.join(tmpdir(), 'glm-')) } }, withServer([])),
+    resolveServerCommand(
+      { env: { PATH: mkdtempSync(path.join(tmpdir(), 'glm-')) } },
+      withServer([]),
+    ),
     (err: unknown) => err instanceof LaunchError && err.fix.includes('pipx install glm-lsp'),
   );
 });
