@@ -118,10 +118,16 @@ class GlmServer(LanguageServer):
             loop.call_soon_threadsafe(fn, *args)
 
     def spawn(self, coro: Coroutine[Any, Any, Any] | Awaitable[Any]) -> None:
-        """Run a coroutine on the loop, keeping a reference until it finishes."""
+        """Run a coroutine on the loop, keeping a reference until it finishes (and logging,
+        not losing, what it raised)."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
 
     def send_log(self, kind: lsp.MessageType, text: str) -> None:
         self.call_soon(self.window_log_message, lsp.LogMessageParams(type=kind, message=text))
@@ -237,13 +243,15 @@ class GlmServer(LanguageServer):
         try:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._index_worker, build)
-        finally:
-            info = self._index_stats()
-            message = f"{info.get('files', 0)} files, {info.get('symbols', 0)} symbols"
-            log.info("index: %s in %.2fs", message, time.perf_counter() - started)
-            progress.end(message)
-            if not cancel.is_set():
-                self.index_ready.set()
+        except RuntimeError:  # the server shut down before the build could start
+            progress.end("cancelled")
+            return
+        info = self._index_stats()
+        message = f"{info.get('files', 0)} files, {info.get('symbols', 0)} symbols"
+        log.info("index: %s in %.2fs", message, time.perf_counter() - started)
+        progress.end(message)
+        if not cancel.is_set():
+            self.index_ready.set()
 
     def on_shutdown(self) -> None:
         self.shutdown_requested = True

@@ -51,6 +51,10 @@ SOURCE_PRIORITY = {
 
 _IMPLICIT_THIS = {"java", "cpp", "c_sharp", "kotlin"}
 """Languages whose methods see the fields of their class without ``this.``."""
+_PY_MODULE_GLOBALS = ("__name__", "__file__", "__doc__", "__spec__", "__package__", "__all__")
+"""What every Python module has without defining it."""
+_POPULARITY_SHARE = 4
+"""A module's own uses of a name count this many times less than its users' uses."""
 _SELF_NAMES = {"self", "this", "cls", "Self"}
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD_WINDOW = 4000
@@ -210,12 +214,15 @@ def _members(
     keys: list[str] = []
     found = False
     # A module: `os.` / `os.path.` / an alias from `import numpy as np`.
-    module = sources.module_members(receiver, file, index, lang, path)
+    module = sources.module_file(receiver, file, index, lang, path)
+    popularity: dict[str, int] = {}
     if module is not None:
         found = True
-        for sym in module:
+        for sym in sources.module_members(receiver, file, index, lang, path) or ():
             # What a module merely imported is reachable through it but rarely used that way.
             out.add(from_symbol(sym, "member", distance=2 if sym.kind == "module" else 0))
+            # How central a name is to its own module hints how much its users need it.
+            popularity[sym.name] = module.identifier_counts.get(sym.name, 0) // _POPULARITY_SHARE
     rtype: str | None = None
     if not found:
         rtype = sources.receiver_type(ctx, receiver, file, index)
@@ -237,9 +244,15 @@ def _members(
         used[current] -= 1
         if used[current] <= 0:
             del used[current]
+    for name, n in popularity.items():
+        if n > used.get(name, 0):
+            used[name] = n
     out.member_counts = used
     for name in used:
-        out.add(Candidate(name, "field", "member", detail=f"used on {receiver}", scope_distance=1))
+        if name not in popularity:
+            out.add(
+                Candidate(name, "field", "member", detail=f"used on {receiver}", scope_distance=1)
+            )
     if not found and used:
         # Duck typing: classes that define what this receiver is used for.
         for sym in sources.classes_with_members(set(used), file, lang):
@@ -309,6 +322,9 @@ def _builtins(language: str | None, out: CandidateSet) -> None:
     for sym in sources.builtin_names(language):
         if out.wants(sym.name):
             out.add(from_symbol(sym, "builtin", distance=9))
+    if language == "python":
+        for name in _PY_MODULE_GLOBALS:
+            out.add(Candidate(name, "variable", "builtin", scope_distance=9))
 
 
 def _keywords(ctx: CursorContext, out: CandidateSet) -> None:

@@ -143,12 +143,14 @@ class CompletionEngine:
         found = cands.collect(ctx, file, self.index, doc.path, fresh=fresh)
         merged = cands.dedupe([*found.candidates, *model_candidates])
         keys = context_keys(ctx, found.receiver_keys, found.expected_type)
+        with self._lock:
+            edits = tuple(self._edits.get(doc.uri, ()))
         inputs = RankingInputs(
             file_counts=file.identifier_counts,
             workspace_count=self._workspace_count,
             member_counts=found.member_counts,
             history=self._history_boosts(keys),
-            recent_edits=tuple(self._edits.get(doc.uri, ())),
+            recent_edits=edits,
             expected_type=found.expected_type,
             receiver_counts=receiver_counts(file),
         )

@@ -96,14 +96,14 @@ def builtin_names(language: str | None) -> list[Symbol]:
     return _builtins.builtin_names(language) if language else []
 
 
-def module_members(
+def module_file(
     receiver: str,
     file: FileSymbols,
     index: WorkspaceIndex | None,
     language: str,
     path: str | None,
-) -> list[Symbol] | None:
-    """Top-level names of the module the receiver names; None when it is not a module."""
+) -> FileSymbols | None:
+    """The symbols of the module the receiver names (``os``, ``os.path``, an alias), else None."""
     if index is None:
         return None
     head, _, rest = receiver.partition(".")
@@ -113,7 +113,18 @@ def module_members(
             return None
         target = head
     dotted = f"{target}.{rest}" if rest else target
-    mod = index.module_symbols(dotted, language, path)
+    return index.module_symbols(dotted, language, path)
+
+
+def module_members(
+    receiver: str,
+    file: FileSymbols,
+    index: WorkspaceIndex | None,
+    language: str,
+    path: str | None,
+) -> list[Symbol] | None:
+    """Top-level names of the module the receiver names; None when it is not a module."""
+    mod = module_file(receiver, file, index, language, path)
     if mod is None:
         return None
     return [

@@ -15,25 +15,26 @@ match           4.0    4.0      prefix match grade (matching.py): 1 exact-case p
                                 case, .6 camel/snake hump, .3 subsequence; non-matches dropped
 type_fit        1.0    1.0      +1 the candidate's type fits the expected type, -1 it clearly does
                                 not, 0 either is unknown (``analysis.types.type_fits``)
-freq_file       0.8    0        ``log1p(n) / log1p(64)`` of the name's occurrences in this file
-freq_local      0.3    0        ``log1p(n) / log1p(16)`` of its occurrences in the enclosing
-                                function
-freq_workspace  0.5    0.2      ``log1p(n) / log1p(1024)`` of its occurrences in the workspace
-freq_member     n/a    2.0      ``log1p(n) / log1p(32)`` of its uses after this receiver's type
+freq_file       0.6    0        ``log1p(n) / log1p(64)`` of the name's occurrences in this file
+freq_local      0.15   0.3      ``log1p(n) / log1p(16)`` of its whole-word occurrences in the
+                                enclosing function
+freq_workspace  0.75   0.35     ``log1p(n) / log1p(1024)`` of its occurrences in the workspace
+freq_member     n/a    1.5      ``log1p(n) / log1p(32)`` of its uses after this receiver's type
                                 or name, in the file and the workspace
 member_local    n/a    0.4      ``log1p(n) / log1p(8)`` of its uses after this same receiver
                                 text in the enclosing function (``self.x`` earlier in the method)
-member_near     n/a    3.0      ``1 - d / 3000`` for the nearest use after this receiver text
-scope           1.6    1.6      nearness of the source: local/parameter 1, member .8, enclosing
+member_near     n/a    5.0      ``1 - d / 3000`` for the nearest use after this receiver text
+scope           1.4    2.4      nearness of the source: local/parameter 1, member .8, enclosing
                                 .7, module/import .6, builtin .35, keyword .3, workspace .15,
                                 word 0; minus .1 per scope (or base class) crossed
-proximity       1.0    0.45     ``1 - d / 3000`` for the nearest other occurrence of the name
-delegation      n/a    0.5      1 for the member named like the enclosing function
+proximity       0.5    0.45     ``1 - d / 3000`` for the nearest other occurrence of the name
+close           0.8    0        ``1 - d / 300``: the same, for an occurrence a few lines away
+delegation      n/a    0.4      1 for the member named like the enclosing function
                                 (``super().f()`` in ``f``, a wrapper delegating to its target)
-call_fit        1.0    2.0      +1 a callable before ``(``, -1 a value before ``(``, -.5 a
+call_fit        1.2    4.0      +1 a callable before ``(``, -1 a value before ``(``, -.5 a
                                 function before ``.``/``[`` (kind, or how the member was used);
                                 +1 before ``.`` for a name the file uses as a receiver
-line_affinity   0.5    0.5      1 when the name shares a word part with another identifier on the
+line_affinity   0.4    0.5      1 when the name shares a word part with another identifier on the
                                 line (``for action in self._actions``, ``width = self._width``)
 recency         0.6    0.6      ``1 - d / 1500`` from the latest edits (``note_edit``) to the name
 history         1.0    1.0      accept-history boost in this context (history.py, ``[0, 2]``)
@@ -73,17 +74,18 @@ from glm_lsp.syntax.context import CursorContext
 WEIGHTS: dict[str, float] = {
     "match": 4.0,
     "type_fit": 1.0,
-    "freq_file": 0.8,
-    "freq_local": 0.3,
-    "freq_workspace": 0.5,
-    "freq_member": 2.0,
+    "freq_file": 0.6,
+    "freq_local": 0.15,
+    "freq_workspace": 0.75,
+    "freq_member": 1.5,
     "member_local": 0.4,
-    "member_near": 3.0,
-    "scope": 1.6,
-    "proximity": 1.0,
-    "delegation": 1.0,
-    "call_fit": 1.0,
-    "line_affinity": 0.5,
+    "member_near": 5.0,
+    "scope": 1.4,
+    "proximity": 0.5,
+    "close": 0.8,
+    "delegation": 0.4,
+    "call_fit": 1.2,
+    "line_affinity": 0.4,
     "recency": 0.6,
     "history": 1.0,
     "private": -1.5,
@@ -95,13 +97,13 @@ WEIGHTS: dict[str, float] = {
 MEMBER_WEIGHTS: dict[str, float] = {
     **WEIGHTS,
     "freq_file": 0.0,
-    "freq_local": 0.0,
-    "freq_workspace": 0.2,
-    "member_local": 0.4,
-    "scope": 1.6,
+    "freq_local": 0.3,
+    "freq_workspace": 0.35,
+    "scope": 2.4,
     "proximity": 0.45,
-    "delegation": 0.5,
-    "call_fit": 2.0,
+    "close": 0.0,
+    "call_fit": 4.0,
+    "line_affinity": 0.5,
 }
 """Weights after a receiver (``x.|``)."""
 
@@ -221,7 +223,6 @@ def features(
             feats["member_local"] = _log_scale(local_uses, 8)
         if distance >= 0:
             feats["member_near"] = max(0.0, 1.0 - distance / PROXIMITY_WINDOW)
-            feats["member_close"] = max(0.0, 1.0 - distance / 300)
     feats["scope"] = max(0.0, SCOPE_VALUE.get(cand.source, 0.0) - 0.1 * cand.scope_distance)
     if cand.source == "keyword":  # keywords are everywhere: their occurrences mean nothing
         near = None
@@ -256,7 +257,8 @@ def features(
 
 
 _CALLABLE_KINDS = frozenset({"function", "method", "class", "struct", "constructor"})
-_VALUE_KINDS = frozenset({"variable", "parameter", "constant", "property", "module", "enum"})
+_VALUE_KINDS = frozenset({"variable", "parameter", "constant", "property", "enum"})
+"""(Imported names are all "module" to the analysis: `from math import log` is callable.)"""
 
 
 def _call_fit(cand: Candidate, ctx: CursorContext, inputs: RankingInputs) -> float:

@@ -80,5 +80,25 @@ end
 config.options = config.resolve({ cmd = { '/venv/bin/glm-lsp', '--stdio' } })
 check('server_cmd drops --stdio', vim.deep_equal(glm.server_cmd(), { '/venv/bin/glm-lsp' }))
 
+-- setup() without enabling: options land in vim.lsp.config('glm_lsp') on top of lsp/glm_lsp.lua.
+glm.setup({ enable = false, settings = { model = { path = '/m/x.gguf' } } })
+local resolved = vim.lsp.config.glm_lsp
+check(
+  'setup() passes settings as init_options and settings.glmLsp',
+  resolved.init_options.model.path == '/m/x.gguf'
+    and resolved.settings.glmLsp.model.path == '/m/x.gguf'
+    and vim.deep_equal(resolved.cmd, { 'glm-lsp' }),
+  resolved
+)
+check('setup({ enable = false }) does not enable', not vim.lsp.is_enabled('glm_lsp'))
+
+-- The built-in dropdown steps aside for nvim-cmp unless asked for explicitly.
+package.loaded['cmp'] = {}
+config.options = config.resolve({})
+check('dropdown off by default when nvim-cmp is loaded', config.dropdown_enabled() == false)
+config.options = config.resolve({ dropdown = { enabled = true } })
+check('dropdown forced on', config.dropdown_enabled() == true)
+package.loaded['cmp'] = nil
+
 io.stdout:write(('%d check(s), %d failure(s)\n'):format(checks, failures))
 os.exit(failures == 0 and 0 or 1)

@@ -64,7 +64,14 @@ def test_packages_into_a_vsix(tmp_path: Path) -> None:
 
 
 def test_prettier_formatted() -> None:
-    proc = npx("prettier", "--check", "src", "../../tests/editors/vscode_e2e.js")
+    proc = npx(
+        "prettier",
+        "--config",
+        ".prettierrc.json",
+        "--check",
+        "src",
+        "../../tests/editors/vscode_e2e.js",
+    )
     assert proc.returncode == 0, (
         "run `npm run format` in editors/vscode\n" + proc.stdout + proc.stderr
     )

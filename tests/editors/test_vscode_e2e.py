@@ -25,7 +25,7 @@ from editor_support import (
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "vscode_e2e.js"
 NODE_MODULES = HERE / "node" / "node_modules"
-EXPECTED_CHECKS = 11
+EXPECTED_CHECKS = 14
 SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
 
 pytestmark = pytest.mark.slow

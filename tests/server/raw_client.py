@@ -11,14 +11,16 @@ from typing import Any
 
 
 class RawServer:
-    def __init__(self, cache: Path) -> None:
-        env = {**os.environ, "GLM_LSP_CACHE_DIR": str(cache)}
+    def __init__(
+        self, cache: Path, extra_env: dict[str, str] | None = None, stderr: Path | None = None
+    ) -> None:
+        env = {**os.environ, "GLM_LSP_CACHE_DIR": str(cache), **(extra_env or {})}
         env.pop("GLM_LSP_MODEL", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "glm_lsp", "--stdio"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if stderr is None else stderr.open("wb"),
             env=env,
         )
 
@@ -38,10 +40,14 @@ class RawServer:
             line = out.readline()
             if not line:
                 raise EOFError("server closed stdout")
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
             if line == b"\r\n":
                 break
+            # As strict as vscode-jsonrpc: anything but "Name: value" headers is a broken stream.
+            name, sep, value = line.partition(b":")
+            if not sep or not line.endswith(b"\r\n"):
+                raise ValueError(f"not a header line: {line!r}")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
         message: dict[str, Any] = json.loads(out.read(length))
         return message
 

@@ -60,6 +60,32 @@ def test_requests_after_shutdown_are_refused_and_exit_is_prompt(server: RawServe
     assert server.proc.wait(timeout=10) == 0
 
 
+def test_immediate_shutdown_is_clean(tmp_path: Path) -> None:
+    """Shutdown racing the start-up index build: no stray task errors, exit code 0."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    for i in range(50):
+        (root / f"m{i}.py").write_text(f"def f{i}(x: int) -> int:\n    return x\n", "utf-8")
+    err = tmp_path / "stderr.txt"
+    raw = RawServer(tmp_path / "cache", stderr=err)
+    raw.send(
+        {
+            "id": 0,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": root.as_uri(), "capabilities": {}},
+        }
+    )
+    raw.read_response(0)
+    raw.send({"method": "initialized", "params": {}})
+    raw.send({"id": 1, "method": "shutdown"})
+    raw.read_response(1)
+    raw.send({"method": "exit"})
+    assert raw.proc.wait(timeout=10) == 0
+    text = err.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in text
+    assert "never retrieved" not in text
+
+
 def test_exit_without_shutdown_exits_with_1(server: RawServer) -> None:
     server.send({"method": "exit"})
     assert server.proc.wait(timeout=10) == 1
@@ -83,6 +109,35 @@ def test_position_encoding_negotiation(
         caps = {} if offered is None else {"general": {"positionEncodings": offered}}
         result = raw.initialize(caps)
         assert result["capabilities"]["positionEncoding"] == chosen
+    finally:
+        raw.close()
+
+
+STRAY = """
+import os, sys
+import glm_lsp.server as server
+
+original = server.GlmServer.setup
+
+def noisy_setup(self, params):
+    print("stray print from a library")   # Python-level stdout
+    os.write(1, b"stray bytes from C code\\n")  # what llama.cpp's logging does
+    return original(self, params)
+
+server.GlmServer.setup = noisy_setup
+"""
+
+
+def test_stray_stdout_writes_never_reach_the_protocol(tmp_path: Path) -> None:
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(STRAY, encoding="utf-8")
+    raw = RawServer(tmp_path / "cache", {"PYTHONPATH": str(shim)})
+    try:
+        result = raw.initialize()  # parsing would fail if the strays were on stdout
+        assert result["serverInfo"]["name"] == "glm-lsp"
+        raw.send({"id": 3, "method": "shutdown"})
+        assert raw.read_response(3)["result"] is None
     finally:
         raw.close()
 

@@ -17,6 +17,7 @@ import {
   WorkDoneProgress,
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
+import { RestartPolicy } from './restartPolicy';
 import { LaunchError, resolveServerCommand, type ServerCommand } from './serverCommand';
 import { COMMAND_KEYS, SECTION, serverSettings, serverSettingKeys } from './settings';
 import { StatusItem, stateFromStats } from './statusBar';
@@ -33,9 +34,6 @@ export const LANGUAGES = [
   'c',
   'cpp',
 ];
-/** Crashes tolerated within RESTART_WINDOW_MS before the extension stops restarting. */
-const MAX_RESTARTS = 3;
-const RESTART_WINDOW_MS = 3 * 60 * 1000;
 const POLL_MS = 3000;
 
 interface PythonExtensionApi {
@@ -68,7 +66,7 @@ export class Controller implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly status: StatusItem;
   private readonly keys: string[];
-  private crashes: number[] = [];
+  private readonly restarts = new RestartPolicy();
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -166,15 +164,14 @@ export class Controller implements vscode.Disposable {
   }
 
   private onClosed(): { action: CloseAction; handled: boolean } {
-    const now = Date.now();
-    this.crashes = this.crashes.filter((t) => now - t < RESTART_WINDOW_MS);
-    this.crashes.push(now);
-    if (this.crashes.length <= MAX_RESTARTS) {
-      this.log.warn(`server exited; restart ${this.crashes.length} of ${MAX_RESTARTS}`);
+    if (this.restarts.recordCrash()) {
+      const { recentCrashes, maxRestarts } = this.restarts;
+      this.log.warn(`server exited; restart ${recentCrashes} of ${maxRestarts}`);
       this.status.set({ kind: 'starting' });
       return { action: CloseAction.Restart, handled: true };
     }
-    const message = `glm-lsp stopped after exiting ${this.crashes.length} times in 3 minutes.`;
+    const minutes = Math.round(this.restarts.windowMs / 60000);
+    const message = `glm-lsp stopped after exiting ${this.restarts.recentCrashes} times in ${minutes} minutes.`;
     this.status.set({ kind: 'stopped', message });
     this.stopPolling();
     void this.showError(message, 'See the log for the cause, then run "GLM LSP: Restart Server".');
@@ -248,10 +245,9 @@ export class Controller implements vscode.Disposable {
       if (stats === undefined) {
         return;
       }
-      if (
-        this.status.state.kind === 'loading' &&
-        !(stats as { model?: { loaded?: boolean } }).model?.loaded
-      ) {
+      const model = (stats as { model?: { loaded?: boolean; state?: string | null } }).model;
+      const serverLoading = model?.state ? model.state === 'loading' : !model?.loaded;
+      if (this.status.state.kind === 'loading' && this.inlineEnabled && serverLoading) {
         return; // progress is more precise while a load is under way
       }
       this.status.set(stateFromStats(stats, this.inlineEnabled));
@@ -295,7 +291,7 @@ export class Controller implements vscode.Disposable {
   }
 
   async restart(): Promise<void> {
-    this.crashes = [];
+    this.restarts.reset();
     await this.stop();
     await this.start();
   }
