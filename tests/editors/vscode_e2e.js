@@ -158,7 +158,21 @@ async function main() {
     'update.mode': 'none',
     'files.autoSave': 'off',
   };
-  fs.writeFileSync(path.join(ud, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  // Machine-scoped settings (paths) go where VS Code reads them in a remote window such as
+  // code-server: the Remote [Machine] settings. Everything else is a user setting.
+  const MACHINE_KEYS = [
+    'glmLsp.server.path',
+    'glmLsp.server.python',
+    'glmLsp.model.path',
+    'glmLsp.cache.dir',
+  ];
+  const machine = Object.fromEntries(MACHINE_KEYS.map((k) => [k, settings[k]]));
+  const user = Object.fromEntries(
+    Object.entries(settings).filter(([k]) => !MACHINE_KEYS.includes(k)),
+  );
+  fs.writeFileSync(path.join(ud, 'User', 'settings.json'), JSON.stringify(user, null, 2));
+  fs.mkdirSync(path.join(ud, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(ud, 'Machine', 'settings.json'), JSON.stringify(machine, null, 2));
 
   const common = ['--config', config, '--user-data-dir', ud, '--extensions-dir', ext];
   execFileSync(CODE_SERVER, [...common, '--install-extension', VSIX], {
@@ -423,7 +437,7 @@ async function main() {
     // Bad input: a user points glmLsp.server.path at nothing. One clear message with the fix, the
     // status bar says so, and the extension does not keep retrying.
     // Edit it the way a user does: Preferences: Open User Settings (JSON), paste, save.
-    const broken = { ...settings, 'glmLsp.server.path': path.join(TMP, 'no-such-glm-lsp') };
+    const broken = { ...machine, 'glmLsp.server.path': path.join(TMP, 'no-such-glm-lsp') };
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.evaluate(
       (text) => navigator.clipboard.writeText(text),
@@ -431,10 +445,10 @@ async function main() {
     );
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
-    await page.keyboard.type('Preferences: Open User Settings (JSON)');
+    await page.keyboard.type('Preferences: Open Remote Settings (JSON)');
     await waitFor(10000, async () =>
       page.$$eval('.quick-input-list .monaco-list-row', (rows) =>
-        rows.some((r) => (r.textContent || '').includes('Open User Settings (JSON)')),
+        rows.some((r) => (r.textContent || '').includes('Open Remote Settings (JSON)')),
       ),
     );
     await page.keyboard.press('Enter');
@@ -453,7 +467,7 @@ async function main() {
         '.notifications-toasts .notification-list-item-message',
         (els) => els.map((e) => e.textContent || ''),
       );
-      return texts.find((t) => t.includes('glmLsp.server.path'));
+      return texts.find((t) => t.includes('glmLsp.server.path') && t.includes('not an executable'));
     });
     await sleep(3000); // a retry loop would show more toasts by now
     const glmToasts = await page.$$eval(
