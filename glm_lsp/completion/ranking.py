@@ -36,6 +36,8 @@ call_fit        1.2    4.0      +1 a callable before ``(``, -1 a value before ``
                                 +1 before ``.`` for a name the file uses as a receiver
 line_affinity   0.4    0.5      1 when the name shares a word part with another identifier on the
                                 line (``for action in self._actions``, ``width = self._width``)
+later           -1.5   -1.5     1 for a name first defined below the cursor (a local of this
+                                function, or a module name in top-level code): not usable yet
 recency         0.6    0.6      ``1 - d / 1500`` from the latest edits (``note_edit``) to the name
 history         1.0    1.0      accept-history boost in this context (history.py, ``[0, 2]``)
 private         -1.5   -1.5     1 for ``_private`` (.25 after ``self.``), 1.5 for ``__dunder__``;
@@ -86,6 +88,7 @@ WEIGHTS: dict[str, float] = {
     "delegation": 0.4,
     "call_fit": 1.2,
     "line_affinity": 0.4,
+    "later": -1.5,
     "recency": 0.6,
     "history": 1.0,
     "private": -1.5,
@@ -243,6 +246,8 @@ def features(
         shared = word_parts(cand.name) & inputs.line_words
         if shared:
             feats["line_affinity"] = 1.0  # `for action in self._actions`
+    if _defined_later(cand, ctx):
+        feats["later"] = 1.0
     fit = _call_fit(cand, ctx, inputs)
     if fit:
         feats["call_fit"] = fit
@@ -259,6 +264,18 @@ def features(
 _CALLABLE_KINDS = frozenset({"function", "method", "class", "struct", "constructor"})
 _VALUE_KINDS = frozenset({"variable", "parameter", "constant", "property", "enum"})
 """(Imported names are all "module" to the analysis: `from math import log` is callable.)"""
+
+
+def _defined_later(cand: Candidate, ctx: CursorContext) -> bool:
+    """A name first assigned below the cursor in straight-line code is not usable here yet:
+    a local after the cursor in its function, a module name after the cursor at top level."""
+    sym = cand.symbol
+    if sym is None or sym.start <= ctx.offset or ctx.receiver is not None:
+        return False
+    if sym.local:
+        return True
+    at_top_level = not any(s.kind in ("function", "lambda") for s in ctx.scopes)
+    return cand.source == "module" and at_top_level
 
 
 def _call_fit(cand: Candidate, ctx: CursorContext, inputs: RankingInputs) -> float:

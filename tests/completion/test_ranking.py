@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
+from glm_lsp.analysis.symbols import Symbol
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.ranking import WEIGHTS, RankingInputs, features, rank
-from glm_lsp.syntax.context import CursorContext, ExpectedType
+from glm_lsp.syntax.context import CursorContext, ExpectedType, Scope
 from glm_lsp.syntax.languages import spec_for
 
 
@@ -223,6 +225,18 @@ def test_frequency_is_log_scaled() -> None:
     gains = [x["freq_file"] for x in f if x is not None]
     assert gains[0] < gains[1] < gains[2]
     assert gains[2] - gains[1] < 10 * (gains[1] - gains[0])  # 50x the count is not 50x the gain
+
+
+def test_a_local_defined_below_the_cursor_sinks() -> None:
+    ctx = make_ctx("def f():\n    evening = 1\n    e|\n    eve = 2\n")
+    ctx = replace(ctx, scopes=(Scope("function", "f", 0, len(ctx.text)),))
+    below = Symbol("eve", "variable", start=ctx.text.index("eve ="), local=True)
+    above = Symbol("evening", "variable", start=ctx.text.index("evening"), local=True)
+    cands = [cand("eve", symbol=below), cand("evening", symbol=above)]
+    assert order(cands, ctx) == ["evening", "eve"]
+    # The feature decides it: without its weight the shorter, nearer name would win.
+    plain = rank(cands, ctx, RankingInputs(), weights={**WEIGHTS, "later": 0.0})
+    assert [item.candidate.name for item in plain] == ["eve", "evening"]
 
 
 def test_local_frequency_counts_whole_words_only() -> None:

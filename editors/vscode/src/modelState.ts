@@ -43,10 +43,12 @@ export function render(state: ModelState): { text: string; tooltip: string } {
     case 'starting':
       return { text: '$(sync~spin) GLM', tooltip: 'glm-lsp: starting the server' };
     case 'loading': {
+      // Server titles are "glm-lsp: model" / "glm-lsp: indexing"; the item already says GLM.
+      const title = state.title.replace(/^glm-lsp:\s*/i, '');
       const pct = state.percentage !== undefined ? ` ${Math.round(state.percentage)}%` : '';
       return {
-        text: `$(sync~spin) GLM ${state.title}${pct}`,
-        tooltip: `glm-lsp: ${state.title}${pct}${state.message ? ` — ${state.message}` : ''}`,
+        text: `$(sync~spin) GLM ${title}${pct}`,
+        tooltip: `glm-lsp: ${title}${pct}${state.message ? ` — ${state.message}` : ''}`,
       };
     }
     case 'ready':

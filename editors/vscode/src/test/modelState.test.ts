@@ -25,6 +25,8 @@ void test('status text per model state', () => {
 void test('loading shows the percentage and the error its message', () => {
   const loading = render({ kind: 'loading', title: 'Loading model', percentage: 41.6 });
   assert.equal(loading.text, '$(sync~spin) GLM Loading model 42%');
+  const server = render({ kind: 'loading', title: 'glm-lsp: model', percentage: 0 });
+  assert.equal(server.text, '$(sync~spin) GLM model 0%');
   const error = render({ kind: 'error', message: 'model file not found' });
   assert.match(error.tooltip, /model file not found/);
 });
