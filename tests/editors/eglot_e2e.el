@@ -1,5 +1,5 @@
 ;;; eglot_e2e.el --- glm-lsp through eglot in emacs --batch  -*- lexical-binding: t; -*-
-;; Run by test_eglot.py. Configures eglot exactly as editors/README.md says (eglot-server-programs
+;; Run by test_eglot.py. Configures eglot exactly as the README (Editor set-up, Emacs) says (eglot-server-programs
 ;; with :initializationOptions), connects, and reads completions through
 ;; `eglot-completion-at-point'. Ends with "N check(s), M failure(s)".
 (require 'eglot)
