@@ -9,7 +9,6 @@ kept apart, so they never feed the frequency tables.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -18,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from tree_sitter import Tree
 
@@ -26,13 +26,14 @@ from glm_lsp.analysis.offsets import encode
 from glm_lsp.analysis.resolve import ModuleResolver
 from glm_lsp.analysis.symbols import FileSymbols, Symbol, extract_symbols
 from glm_lsp.analysis.types import head_of
-from glm_lsp.analysis.walk import is_binary, workspace_files
+from glm_lsp.analysis.walk import content_key, read_text, workspace_files
 from glm_lsp.cache import Stores
 from glm_lsp.syntax.languages import spec_for
 
 log = logging.getLogger(__name__)
+_K = TypeVar("_K")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bump when extraction changes: cached per-file results from older code are then ignored."""
 
 _PERSIST_INTERVAL_S = 2.0
@@ -52,24 +53,6 @@ class IndexOptions:
     """Bytes; larger files are skipped (generated code, data)."""
     python: str | None = None
     """Interpreter whose ``sys.path`` resolves imports; None → the server's own."""
-
-
-def content_key(data: bytes, language: str | None) -> str:
-    digest = hashlib.sha1(data).hexdigest()
-    return f"v{SCHEMA_VERSION}:{language or '-'}:{digest}"
-
-
-def read_text(path: Path, max_file_size: int) -> str | None:
-    """File text for indexing, or None when it is missing, too large or binary."""
-    try:
-        if path.stat().st_size > max_file_size:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if is_binary(data):
-        return None
-    return data.decode("utf-8", errors="replace")
 
 
 class WorkspaceIndex:
@@ -151,7 +134,7 @@ class WorkspaceIndex:
     ) -> FileSymbols:
         spec = spec_for(language_id, path)
         language = spec.name if spec else None
-        key = content_key(encode(text), language)
+        key = content_key(encode(text), language, SCHEMA_VERSION)
         with self._lock:
             current = self._files.get(path)
             if current is not None and self._keys.get(path) == key:
@@ -214,28 +197,47 @@ class WorkspaceIndex:
     def _swap(self, path: str, key: str, fs: FileSymbols) -> None:
         old = self._files.get(path)
         if old is not None:
-            self._account(path, old, -1)
+            # An edit changes a few counts: apply the differences, not -all then +all.
+            self._add_idents(_changes(old.identifier_counts, fs.identifier_counts))
+            self._add_members(_changes(old.member_counts, fs.member_counts))
+            self._account_symbols(path, old, -1)
+        else:
+            self._add_idents(fs.identifier_counts)
+            self._add_members(fs.member_counts)
         self._files[path] = fs
         self._keys[path] = key
-        self._account(path, fs, +1)
+        self._account_symbols(path, fs, +1)
 
     def _account(self, path: str, fs: FileSymbols, sign: int) -> None:
+        if sign > 0:
+            self._add_idents(fs.identifier_counts)
+            self._add_members(fs.member_counts)
+        else:
+            self._add_idents({k: -n for k, n in fs.identifier_counts.items()})
+            self._add_members({k: -n for k, n in fs.member_counts.items()})
+        self._account_symbols(path, fs, sign)
+
+    def _add_idents(self, deltas: dict[str, int]) -> None:
         idents = self._idents
-        for name, n in fs.identifier_counts.items():
-            total = idents.get(name, 0) + sign * n
+        for name, n in deltas.items():
+            total = idents.get(name, 0) + n
             if total > 0:
                 idents[name] = total
             else:
                 idents.pop(name, None)
-        for (receiver, member), n in fs.member_counts.items():
+
+    def _add_members(self, deltas: dict[tuple[str, str], int]) -> None:
+        for (receiver, member), n in deltas.items():
             table = self._member_counts.setdefault(receiver, {})
-            total = table.get(member, 0) + sign * n
+            total = table.get(member, 0) + n
             if total > 0:
                 table[member] = total
             else:
                 table.pop(member, None)
                 if not table:
                     del self._member_counts[receiver]
+
+    def _account_symbols(self, path: str, fs: FileSymbols, sign: int) -> None:
         top: list[tuple[str, Symbol]] = []
         classes: list[tuple[str, Symbol]] = []
         members: list[tuple[str, Symbol]] = []
@@ -391,6 +393,15 @@ class WorkspaceIndex:
                 "parsed": self.parsed,
                 "modules": len(self._modules),
             }
+
+
+def _changes(old: dict[_K, int], new: dict[_K, int]) -> dict[_K, int]:
+    """Per-key differences between two count tables (only the keys that changed)."""
+    out = {k: n - old.get(k, 0) for k, n in new.items() if old.get(k, 0) != n}
+    for k, n in old.items():
+        if k not in new:
+            out[k] = -n
+    return out
 
 
 def _drop(table: dict[str, list[tuple[str, Symbol]]], keys: set[str], path: str) -> None:

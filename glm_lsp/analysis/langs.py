@@ -15,9 +15,11 @@ class LangInfo:
     """Literal node type → type name, for receiver types in member frequencies."""
     self_names: frozenset[str] = frozenset({"this"})
     docstrings: bool = False
+    """Python-style docstrings (first statement of the body) rather than leading comments."""
     constructors: dict[str, str] = field(default_factory=dict)
     """Constructor expression node type → field holding the constructed type."""
-    """Python-style docstrings (first statement of the body) rather than leading comments."""
+    local_scopes: frozenset[str] = frozenset()
+    """Node types that are not callables but still keep their names local (comprehensions)."""
 
 
 _JS_FUNCS = frozenset(
@@ -75,6 +77,14 @@ LANGS: dict[str, LangInfo] = {
         },
         self_names=frozenset({"self", "cls"}),
         docstrings=True,
+        local_scopes=frozenset(
+            {
+                "list_comprehension",
+                "set_comprehension",
+                "dictionary_comprehension",
+                "generator_expression",
+            }
+        ),
     ),
     "javascript": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS, constructors=_JS_NEW),
     "typescript": LangInfo(_JS_FUNCS, _JS_CLASSES, _JS_LITERALS, constructors=_JS_NEW),

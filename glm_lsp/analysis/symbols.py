@@ -60,6 +60,13 @@ class FileSymbols:
     imports: dict[str, str] = field(default_factory=dict)
     """Local name → dotted module or ``module.name`` it refers to."""
 
+    def exports(self) -> list[Symbol]:
+        """Names another module sees: top-level definitions and imports, never a function's
+        locals or parameters, nor class members (those come through their class)."""
+        return [
+            s for s in self.symbols if s.container is None and not s.local and s.kind != "parameter"
+        ]
+
 
 def extract_symbols(
     spec: LanguageSpec | None, text: str, tree: Tree | None, path: str

@@ -211,3 +211,18 @@ def type_fits(candidate_type: str | None, expected_type: str | None, index: obje
     if is_subclass is not None and is_subclass(ch, eh):
         return 0.9
     return 0.0
+
+
+_GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
+_TYPE_PREFIX = re.compile(r"^(?:(?:struct|union|enum|class|mut|const)\s+)+")
+
+
+def type_key(type_name: str) -> str:
+    """Receiver key type: the head without generic arguments (``list[int]`` → ``list``)."""
+    t = type_name.strip()
+    if "|" in t:
+        parts = [p.strip() for p in t.split("|") if p.strip() not in ("None", "null", "undefined")]
+        t = parts[0] if parts else t
+    t = t.strip("&* ")
+    t = _TYPE_PREFIX.sub("", t)
+    return _GENERIC_TAIL.sub("", t).strip() or type_name

@@ -71,6 +71,7 @@ _PY_CLASSES = frozenset(
 )
 _MAX_DEPTH = 6
 _MAX_SCAN = 256
+_SMALL_BUCKET = 32
 
 
 class MemberSource(Protocol):
@@ -94,33 +95,56 @@ class Inferer:
             if sym.kind in ("class", "struct"):
                 self.classes.append(sym)
         # Names reachable without a receiver, sorted by scope start for bisection: minified
-        # code defines the same one-letter name thousands of times.
-        self.scoped: dict[str, tuple[list[int], list[Symbol]]] = {}
-        for name, bucket in self.names.items():
+        # code defines the same one-letter name thousands of times. Built per name on first
+        # use: extraction asks about a few names, and building all of them dominated.
+        self._scoped: dict[str, tuple[list[int], list[Symbol]] | None] = {}
+        self._positions: dict[int, dict[int, int]] = {}
+
+    def _scoped_for(self, name: str) -> tuple[list[int], list[Symbol]] | None:
+        if name in self._scoped:
+            return self._scoped[name]
+        bucket = self.names.get(name)
+        entry = None
+        if bucket:
             plain = sorted(
                 (s for s in bucket if s.container is None or s.local),
                 key=lambda s: (s.scope_start, s.start),
             )
             if plain:
-                self.scoped[name] = ([s.scope_start for s in plain], plain)
-        self._where: dict[int, list[tuple[list[Symbol], int]]] = {}
-        """id(symbol) → the buckets holding it and its index there, for O(1) replacement."""
-        for table in (self.names, {k: v[1] for k, v in self.scoped.items()}):
-            for bucket in table.values():
-                for i, sym in enumerate(bucket):
-                    self._where.setdefault(id(sym), []).append((bucket, i))
+                entry = ([s.scope_start for s in plain], plain)
+        self._scoped[name] = entry
+        return entry
 
     def replace(self, old: Symbol, new: Symbol) -> None:
         """Keep the name map current when the extractor fills in an inferred type."""
-        places = self._where.pop(id(old), [])
-        for bucket, i in places:
-            if bucket[i] is old:
-                bucket[i] = new
-        self._where[id(new)] = places
+        bucket = self.names.get(old.name)
+        if bucket is not None:
+            self._swap_in(bucket, old, new)
+        scoped = self._scoped.get(old.name)
+        if scoped is not None:
+            self._swap_in(scoped[1], old, new)
+
+    def _swap_in(self, bucket: list[Symbol], old: Symbol, new: Symbol) -> None:
+        """Replace ``old`` by identity: a scan in small buckets, a position map in big ones
+        (minified code: thousands of ``e``s, each typed in turn)."""
+        if len(bucket) <= _SMALL_BUCKET:
+            for i, sym in enumerate(bucket):
+                if sym is old:
+                    bucket[i] = new
+                    return
+            return
+        positions = self._positions.get(id(bucket))
+        if positions is None:
+            positions = {id(sym): i for i, sym in enumerate(bucket)}
+            self._positions[id(bucket)] = positions
+        i = positions.pop(id(old), -1)
+        if i >= 0 and bucket[i] is old:
+            bucket[i] = new
+            positions[id(new)] = i
 
     def visible(self, name: str, at: int) -> Symbol | None:
         """The definition of ``name`` that is in scope at ``at`` (innermost, latest typed)."""
-        entry = self.scoped.get(name)
+        entry = self._scoped_for(name)
         if entry is None:
             return None
         starts, syms = entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -144,3 +145,22 @@ def workspace_files(
             except OSError:
                 continue
             yield path
+
+
+def content_key(data: bytes, language: str | None, schema: int) -> str:
+    """Persistent-cache key of one file's extraction: content, language, extractor version."""
+    digest = hashlib.sha1(data).hexdigest()
+    return f"v{schema}:{language or '-'}:{digest}"
+
+
+def read_text(path: Path, max_file_size: int) -> str | None:
+    """File text for indexing, or None when it is missing, too large or binary."""
+    try:
+        if path.stat().st_size > max_file_size:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if is_binary(data):
+        return None
+    return data.decode("utf-8", errors="replace")

@@ -224,3 +224,26 @@ def test_reads_while_building(workspace: Path) -> None:
         index.stats()
     thread.join()
     assert len(index.lookup("f39")) == 1
+
+
+def test_edit_differences_leave_the_same_tables_as_a_fresh_index() -> None:
+    """Counts are applied as differences per edit: after a typing session they must equal the
+    tables of an index that only ever saw the final texts."""
+    texts = [
+        "import os\nx = os.path\nx.join('a')\n",
+        "import os\nx = os.path\nx.join('a')\nx.join('b')\nvalue = [1]\nvalue.append(2)\n",
+        "import sys\ny = sys.argv\n",
+        "",
+        "def f(d: dict):\n    d.get('k')\n    return d.keys()\n",
+    ]
+    edited = WorkspaceIndex()
+    for text in texts:
+        edited.update_file("/w/a.py", text)
+        edited.update_file("/w/b.py", text[::-1] if "sys" in text else text)
+    fresh = WorkspaceIndex()
+    fresh.update_file("/w/a.py", texts[-1])
+    fresh.update_file("/w/b.py", texts[-1])
+    assert edited._idents == fresh._idents
+    assert edited._member_counts == fresh._member_counts
+    assert edited.identifier_count("os") == 0
+    assert edited.member_counts("type:dict") == {"get": 2, "keys": 2}

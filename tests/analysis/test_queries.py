@@ -171,7 +171,7 @@ CASES = [
         C,
         {
             ("P", "struct", None, None),
-            ("name", "field", "P", "char"),
+            ("name", "field", "P", "char *"),
             ("P_t", "type", None, "struct P"),
             ("MAX", "constant", None, None),
             ("get", "function", None, None),
@@ -227,8 +227,8 @@ def test_extraction_per_language(
         ("go", GO, "Get", (("a", "int"), ("b", "string"))),
         ("rust", RUST, "new", (("x", "i32"),)),
         ("java", JAVA, "get", (("a", "int"), ("rest", "String"))),
-        ("c", C, "get", (("p", "struct P"), ("n", "int"))),
-        ("cpp", CPP, "f", (("s", "std::string"), ("d", "int"))),
+        ("c", C, "get", (("p", "struct P *"), ("n", "int"))),
+        ("cpp", CPP, "f", (("s", "std::string &"), ("d", "int"))),
     ],
 )
 def test_params_per_language(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from glm_lsp.analysis.symbols import FileSymbols, Symbol, extract_symbols
@@ -194,24 +192,19 @@ def test_reuses_given_tree() -> None:
     assert find(out, "f").returns == "str"
 
 
-def test_large_file_is_fast() -> None:
+def test_large_real_file() -> None:
+    """A 3,300-line module none of us wrote (its speed: tests/benchmarks/bench_index.py)."""
     import inspect as target
 
     with open(target.__file__, encoding="utf-8") as fh:
-        text = fh.read()  # ~3,300 lines of real code
+        text = fh.read()
     assert text.count("\n") > 3000
-    extract_symbols(PY, text, None, "big.py")  # warm the query compile
-    # distinct texts: the memo of recent extractions must not answer
-    texts = [f"{text}#{i}" for i in range(3)]
-    best = min(_timed(lambda t=t: extract_symbols(PY, t, None, "big.py")) for t in texts)
-    # Generous bound for a shared CI machine; the benchmark reports the real number.
-    assert best < 0.25
-
-
-def _timed(fn: object) -> float:
-    start = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - start
+    out = extract_symbols(PY, text, None, "big.py")
+    assert find(out, "getmembers", "function").params[:2] == (("object", None), ("predicate", None))
+    assert find(out, "Signature", "class").doc is not None
+    assert find(out, "bind", "method").container == "Signature"
+    for sym in out.symbols:
+        assert text[sym.start : sym.start + len(sym.name)] == sym.name or sym.kind == "module"
 
 
 def test_crlf_offsets_point_at_names() -> None:

@@ -7,9 +7,10 @@ wrote), at least ``--lines`` lines. Phases:
   and persisted;
 - **warm**: a new index over the same cache directory (a server restart): files are read and
   hashed, nothing should be parsed;
-- **edit**: ``update_file`` on a ~1,000-line file after a one-character change, (a) from text
-  alone and (b) with a tree reparsed incrementally the way the syntax layer hands it over;
-  the parse itself is timed separately.
+- **edit**: ``update_file`` on a ~1,000-line file (``--edit-lines``) after a one-character
+  change, (a) from text alone and (b) with a tree reparsed incrementally the way the syntax
+  layer hands it over; the parse itself is timed separately, and so is a from-scratch
+  extraction without region reuse (what every edit cost before).
 
     python tests/benchmarks/bench_index.py              # 50k lines
     python tests/benchmarks/bench_index.py --lines 200000 --edits 200
@@ -30,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from glm_lsp.analysis import extract
 from glm_lsp.analysis.index import IndexOptions, WorkspaceIndex
 from glm_lsp.analysis.symbols import extract_symbols
 from glm_lsp.cache import Stores
@@ -100,6 +102,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--edits", type=int, default=100)
+    parser.add_argument("--edit-lines", type=int, default=1000)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="glm-bench-index-"))
@@ -129,10 +132,10 @@ def main() -> int:
         del warm_index
         gc.collect()
 
-        target = pick_file(root, 1000)
+        target = pick_file(root, args.edit_lines)
         text = target.read_text(encoding="utf-8")
         path = str(target)
-        plain, with_tree, shared, parse = [], [], [], []
+        plain, with_tree, shared, parse, full = [], [], [], [], []
         data = text.encode()
         tree = spec.parser().parse(data)
         mid = len(text) // 2
@@ -160,6 +163,13 @@ def main() -> int:
             start = time.perf_counter()
             index.update_file(path, edited[2])
             shared.append(time.perf_counter() - start)
+
+            # before region reuse: the same edit extracted from scratch (tree given)
+            extract.REUSE_REGIONS = False
+            start = time.perf_counter()
+            extract._extract(spec, edited[1], new_tree, path + ".full")
+            full.append(time.perf_counter() - start)
+            extract.REUSE_REGIONS = True
         edit_lines = text.count("\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -189,6 +199,11 @@ def main() -> int:
             "edit, symbols shared with engine p50/p95",
             f"{pct(shared, 0.5) * 1e3:.1f} / {pct(shared, 0.95) * 1e3:.1f} ms",
             f"<= {TARGETS['edit_ms']} ms",
+        ),
+        (
+            "edit, full extraction without region reuse p50/p95",
+            f"{pct(full, 0.5) * 1e3:.1f} / {pct(full, 0.95) * 1e3:.1f} ms",
+            "(before)",
         ),
         ("incremental reparse alone p50", f"{statistics.median(parse) * 1e3:.1f} ms", ""),
     ]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
 
 from glm_lsp.syntax.context import CursorContext, build_context
@@ -603,15 +600,14 @@ def test_crlf_python() -> None:
         assert c.line_suffix == ""
 
 
-def test_huge_inputs_stay_fast_without_a_tree() -> None:
+def test_huge_inputs_without_a_tree() -> None:
+    """Well-formed answers on a 2 MB line and a 9 MB file (their speed: bench_parse.py)."""
     minified = "var a=" + "f(x,'s'),g[1]." * 150_000 + "|"  # one 2 MB line
     deep = "def f():\n" + "    x = [1, 2, (3)]\n" * 500_000 + "    self.|\n"  # 9 MB
     for language, src in (("javascript", minified), ("python", deep), ("plaintext", deep)):
-        start = time.perf_counter()
         c = ctx(language, src, tree=False)
-        elapsed = time.perf_counter() - start
         assert c.offset == src.index("|")
-        assert elapsed < 0.5, (language, elapsed)
+        assert c.line_suffix == ""
 
 
 def test_call_context_fields() -> None:
@@ -665,31 +661,6 @@ def test_total_failure_gives_a_minimal_context(monkeypatch: pytest.MonkeyPatch) 
     c = ctx("python", "self.x|")
     assert (c.prefix, c.offset, c.receiver, c.word_end) == ("", 6, None, 6)
     assert [s.kind for s in c.scopes] == ["module"]
-
-
-# ---------------------------------------------------------------- speed
-
-
-STDLIB = Path(__import__("os").__file__).parent
-
-
-def test_build_context_is_fast_on_a_large_file() -> None:
-    path = STDLIB / "argparse.py"  # ~2,600 lines
-    text = path.read_text(encoding="utf-8")
-    spec = spec_for("python")
-    assert spec is not None
-    tree = parse_text(spec, text)
-    offsets = [text.index(needle) + len(needle) for needle in ("self.", "return ", "(", "_get_")]
-    offsets += [len(text) // 2, len(text)]
-    for offset in offsets:  # warm-up
-        build_context(spec, text, offset, tree)
-    start = time.perf_counter()
-    rounds = 50
-    for _ in range(rounds):
-        for offset in offsets:
-            build_context(spec, text, offset, tree)
-    per_call_ms = (time.perf_counter() - start) * 1000 / (rounds * len(offsets))
-    assert per_call_ms < 2.0, per_call_ms  # the budget is 1 ms; 2x slack for a loaded CI machine
 
 
 @pytest.mark.parametrize("module", ["expected", "textscan", "scopes", "parse", "context"])

@@ -29,6 +29,7 @@
   declarator: [
     (field_identifier) @name
     (pointer_declarator declarator: (field_identifier) @name)
+    (pointer_declarator declarator: (pointer_declarator declarator: (field_identifier) @name))
     (array_declarator declarator: (field_identifier) @name)
   ]) @def.field
 
@@ -37,15 +38,22 @@
   declarator: [
     (identifier) @name
     (pointer_declarator declarator: (identifier) @name)
+    (pointer_declarator declarator: (pointer_declarator declarator: (identifier) @name))
     (array_declarator declarator: (identifier) @name)
     (init_declarator declarator: (identifier) @name value: (_) @value)
     (init_declarator declarator: (pointer_declarator declarator: (identifier) @name) value: (_) @value)
+    (init_declarator
+      declarator: (pointer_declarator declarator: (pointer_declarator declarator: (identifier) @name))
+      value: (_) @value)
   ]) @def.variable
 
 (parameter_declaration
   type: (_) @type
-  declarator: [(identifier) @name (pointer_declarator declarator: (identifier) @name)])
-  @def.parameter
+  declarator: [
+    (identifier) @name
+    (pointer_declarator declarator: (identifier) @name)
+    (pointer_declarator declarator: (pointer_declarator declarator: (identifier) @name))
+  ]) @def.parameter
 
 (preproc_include path: (_) @import.module) @import
 

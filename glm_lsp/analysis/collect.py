@@ -1,0 +1,387 @@
+"""Per-region collection: what the analysis query finds in a few top-level nodes.
+
+A file is cut into regions (a top-level node, the comments just above it and the blank space
+before them). Everything here depends only on one region's text, so a region the edit did not
+touch is reused from the previous extraction: the query, the name reads and the word counts are
+paid only for the region being typed in. Cross-region work (deduplication of module-level
+names, inference, member counts) happens afterwards in :mod:`glm_lsp.analysis.extract`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, Query, QueryCursor
+
+from glm_lsp.analysis.langs import LangInfo
+from glm_lsp.analysis.offsets import ByteMap, decode
+from glm_lsp.analysis.symbols import Symbol
+from glm_lsp.analysis.typenames import normalize_type, type_key
+from glm_lsp.syntax.languages import LanguageSpec
+
+_BYTE_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+_BASE_NAME = re.compile(r"[A-Za-z_][\w.:]*")
+_KW_ARG = re.compile(r"\w+\s*=\s*[^,()]+")
+GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
+_NO_TYPE = frozenset({"var", "auto", "let", "const", "_"})
+_DOC_PREFIX = re.compile(r"^\s*(?:///?|/\*\*?|\*|#)+")
+
+
+@dataclass
+class DefRecord:
+    """One ``@def.*`` match, before file-wide deduplication decides whether it is kept."""
+
+    sym: Symbol
+    key_scope: int
+    """Byte where the visibility scope starts (0 for module scope): part of the dedup key."""
+    module: bool
+    """Visible in the whole file: its scope end follows the file's length."""
+    kind_key: str
+    class_range: tuple[int, int, str] | None = None
+    param: tuple[int, int, str, str | None] | None = None
+    """(parameters node byte, parameter byte, name, type) for parameters."""
+    params_start: int | None = None
+    """Byte of the callable's parameter list, to attach its parameters."""
+    pending: tuple[str, str, str | None] | None = None
+    """(expression, mode, type known from the node) when the type must be inferred."""
+
+
+@dataclass
+class Region:
+    """The collected facts of one region, in the coordinates where it was collected."""
+
+    start_byte: int
+    start_str: int
+    items: list[DefRecord | Symbol] = field(default_factory=list)
+    """Definitions and import symbols in match order (order decides which duplicate wins)."""
+    imports: list[tuple[str, str]] = field(default_factory=list)
+    class_ranges: list[tuple[int, int, str]] = field(default_factory=list)
+    accesses: list[tuple[str, int, str | None, str]] = field(default_factory=list)
+    """(object node type, object byte, object text when short, member) per member access."""
+    words: dict[str, int] = field(default_factory=dict)
+    shape: tuple[tuple[str, bool], ...] = ()
+    """Node types and error flags of the region's top-level nodes."""
+
+
+def node_text(node: Node) -> str:
+    raw = node.text
+    return decode(raw) if raw is not None else ""
+
+
+def oneline(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Collector:
+    """Runs the analysis query over the nodes of one region (see module docstring)."""
+
+    def __init__(
+        self,
+        spec: LanguageSpec,
+        info: LangInfo,
+        bytemap: ByteMap,
+        nbytes: int,
+        keywords: frozenset[str],
+    ) -> None:
+        self.spec = spec
+        self.info = info
+        self.bytemap = bytemap
+        self.nbytes = nbytes
+        self.keywords = keywords
+        self.is_python = spec.name == "python"
+        self.is_c_family = spec.name in ("c", "cpp")
+        self.class_names: dict[int, str | None] = {}
+
+    def collect(self, query: Query, nodes: list[Node], data: bytes, start: int, end: int) -> Region:
+        region = Region(start, self.bytemap.to_str(start))
+        skipped: list[tuple[int, int]] = []
+        import_spans: list[tuple[int, int]] = []
+        for node in nodes:
+            for _pattern, caps in QueryCursor(query).matches(node):
+                self._match(caps, region, skipped)
+                if "import" in caps:
+                    span = caps["import"][0]
+                    import_spans.append((span.start_byte, span.end_byte))
+        if import_spans and region.accesses:  # `use a::b::C` names a path, not a member use
+            region.accesses = [
+                a for a in region.accesses if not any(s <= a[1] < e for s, e in import_spans)
+            ]
+        region.words = self._words(data, start, end, skipped)
+        return region
+
+    def _match(
+        self, caps: dict[str, list[Node]], region: Region, skipped: list[tuple[int, int]]
+    ) -> None:
+        if "scope.class" in caps:  # a type body that defines no symbol (Rust impl)
+            node = caps["scope.class"][0]
+            owner = self.class_name(node)
+            if owner:
+                region.class_ranges.append((node.start_byte, node.end_byte, owner))
+            return
+        if "skip" in caps:
+            node = caps["skip"][0]
+            skipped.append((node.start_byte, node.end_byte))
+            return
+        if "access" in caps:
+            obj, member = caps.get("access.object"), caps.get("access.member")
+            if obj and member:
+                o = obj[0]
+                short = node_text(o) if o.end_byte - o.start_byte <= 60 else None
+                region.accesses.append((o.type, o.start_byte, short, node_text(member[0])))
+            return
+        if "import" in caps:
+            self._import(caps, region)
+            return
+        for key, nodes in caps.items():
+            if key.startswith("def."):
+                self._definition(key[4:], nodes[0], caps, region)
+                return
+
+    def _words(
+        self, data: bytes, start: int, end: int, skipped: list[tuple[int, int]]
+    ) -> dict[str, int]:
+        """Words of the code outside strings and comments, minus the language's keywords."""
+        skipped.sort()
+        parts: list[bytes] = []
+        pos = start
+        for s, e in skipped:
+            if s > pos:
+                parts.append(data[pos:s])
+            pos = max(pos, e)
+        if pos < end:
+            parts.append(data[pos:end])
+        counts = Counter(_BYTE_WORD.findall(b" ".join(parts)))
+        keywords = self.keywords
+        return {w: n for k, n in counts.items() if (w := decode(k)) not in keywords}
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def _definition(
+        self, kind: str, node: Node, caps: dict[str, list[Node]], region: Region
+    ) -> None:
+        names = caps.get("name")
+        if not names:
+            return
+        name = node_text(names[-1])
+        if not name or name == "_":
+            return
+        container, scope, local, kind, module = self._enclosing(node, kind)
+        if "container" in caps:
+            container = node_text(caps["container"][0]).rsplit("::", 1)[-1].lstrip("*& ")
+            container = GENERIC_TAIL.sub("", container).strip() or None
+            if container is not None:
+                region.class_ranges.append((node.start_byte, node.end_byte, container))
+            if kind == "function":
+                kind = "method"
+        type_text = node_text(caps["type"][0]) if "type" in caps else None
+        if type_text in _NO_TYPE:
+            type_text = None
+        params_node = caps["params"][0] if "params" in caps else None
+        if kind in ("variable", "field") and "value" in caps:
+            value = caps["value"][0]
+            if value.type in self.info.function_scopes:
+                kind = "function" if kind == "variable" else "method"
+                params_node = value.child_by_field_name("parameters")
+        if type_text and self.is_python:
+            type_text = normalize_type(type_text)
+        elif type_text:
+            type_text = oneline(type_text)
+        returns = None
+        if "returns" in caps:
+            returns = oneline(node_text(caps["returns"][0]))
+            if self.is_python:
+                returns = normalize_type(returns)
+        if self.is_c_family:
+            suffix = _declarator_suffix(names[-1], node)
+            if suffix and kind == "function" and returns:
+                returns = f"{returns} {suffix}"
+            elif suffix and type_text and kind != "function":
+                type_text = f"{type_text} {suffix}"
+        signature = None
+        if params_node is not None:
+            signature = oneline(node_text(params_node))
+            if returns:
+                signature += f" -> {returns}"
+        bases: tuple[str, ...] = ()
+        if "bases" in caps:
+            raw = _KW_ARG.sub("", node_text(caps["bases"][0]))
+            keywords = self.spec.keywords
+            bases = tuple(w for w in _BASE_NAME.findall(raw) if w not in keywords)
+        if kind == "function" and container is not None and not local:
+            kind = "method"
+        to_str = self.bytemap.to_str
+        sym = Symbol(
+            name=name,
+            kind=kind,
+            type=type_text,
+            signature=signature,
+            container=container,
+            scope_start=to_str(scope[0]),
+            scope_end=to_str(scope[1]),
+            start=to_str(names[-1].start_byte),
+            end=to_str(node.end_byte),
+            doc=self._doc(node) if kind in ("function", "method", "class", "struct") else None,
+            returns=returns,
+            local=local,
+            bases=bases,
+        )
+        rec = DefRecord(sym, scope[0], module, kind if kind not in ("variable", "field") else "var")
+        if kind in ("class", "struct", "interface", "enum") and node.type in self.info.class_scopes:
+            rec.class_range = (node.start_byte, node.end_byte, name)
+        if kind == "parameter" and node.parent is not None:
+            rec.param = (node.parent.start_byte, node.start_byte, name, type_text)
+        if params_node is not None:
+            rec.params_start = params_node.start_byte
+        if type_text is None:
+            for mode in ("value", "iter", "ctx", "exc"):
+                if mode in caps:
+                    value = caps[mode][0]
+                    known = None if self.is_python else self._node_type(value)
+                    expr = node_text(value) if value.end_byte - value.start_byte < 400 else ""
+                    rec.pending = (expr, mode, known)
+                    break
+        region.items.append(rec)
+
+    def _enclosing(
+        self, node: Node, kind: str
+    ) -> tuple[str | None, tuple[int, int], bool, str, bool]:
+        """Container, visibility range (bytes), local flag, adjusted kind, module scope flag."""
+        info = self.info
+        parent = node.parent
+        local_scope: Node | None = None
+        while parent is not None:
+            ptype = parent.type
+            if ptype in info.class_scopes:
+                name = self.class_name(parent)
+                if local_scope is not None:
+                    if kind == "field":
+                        return name, (parent.start_byte, parent.end_byte), False, kind, False
+                    break
+                if kind == "function":
+                    kind = "method"
+                elif kind == "variable":
+                    kind = "field"
+                return name, (parent.start_byte, parent.end_byte), False, kind, False
+            if local_scope is None and (
+                ptype in info.function_scopes or ptype in info.local_scopes
+            ):
+                local_scope = parent
+                if kind != "field":
+                    break
+            parent = parent.parent
+        if local_scope is not None:
+            if kind == "field":  # self.x outside any class: just a local name
+                kind = "variable"
+            scope = (local_scope.start_byte, local_scope.end_byte)
+            return None, scope, True, kind, False
+        return None, (0, self.nbytes), False, kind, True
+
+    def class_name(self, node: Node) -> str | None:
+        key = node.start_byte
+        if key not in self.class_names:
+            self.class_names[key] = self._read_class_name(node)
+        return self.class_names[key]
+
+    def _read_class_name(self, node: Node) -> str | None:
+        target = node.child_by_field_name("name") or node.child_by_field_name("type")
+        if target is None:
+            return None
+        name = node_text(target)
+        return GENERIC_TAIL.sub("", name).rsplit("::", 1)[-1].strip() or None
+
+    def _doc(self, node: Node) -> str | None:
+        if self.info.docstrings:
+            body = node.child_by_field_name("body")
+            first = body.named_children[0] if body is not None and body.named_children else None
+            if first is not None and first.type == "expression_statement" and first.named_children:
+                lit = first.named_children[0]
+                if lit.type == "string":
+                    return first_doc_line(node_text(lit).strip("rbuRBU").strip("\"'"))
+            return None
+        prev = node.prev_named_sibling
+        if prev is None and node.parent is not None:  # Go type_declaration, JS export
+            node = node.parent
+            prev = node.prev_named_sibling
+        if (
+            prev is not None
+            and prev.type in self.spec.comment_types
+            and node.start_point[0] - prev.end_point[0] <= 1
+        ):
+            return first_doc_line(_DOC_PREFIX.sub("", node_text(prev)))
+        return None
+
+    def _node_type(self, node: Node) -> str | None:
+        """Type evident from a value node alone: a literal, or a constructor expression."""
+        literal = self.info.literals.get(node.type)
+        if literal is not None:
+            return literal
+        field_name = self.info.constructors.get(node.type)
+        if field_name is None:
+            return None
+        target = node.child_by_field_name(field_name)
+        return type_key(node_text(target)) if target is not None else None
+
+    # -- imports -------------------------------------------------------------------------
+
+    def _import(self, caps: dict[str, list[Node]], region: Region) -> None:
+        node = caps["import"][0]
+        alias = node_text(caps["import.alias"][0]) if "import.alias" in caps else None
+        source = node_text(caps["import.from"][0]) if "import.from" in caps else None
+        if source is None and "import.wildcard" not in caps and "import.module" in caps:
+            source = node_text(caps["import.module"][0])
+        if source is not None:
+            source = source.strip("\"'`<> ")
+        if "import.wildcard" in caps or node_text(node).rstrip("; \n").endswith(".*"):
+            region.imports.append((f"*{source}", source or ""))
+            return
+        if "import.module" in caps:
+            module = node_text(caps["import.module"][0]).strip("\"'`<> ")
+            if self.is_python:
+                local = alias or module.split(".", 1)[0]
+                target = module if alias else local
+            else:
+                if self.spec.name in ("c", "cpp"):
+                    module = re.sub(r"\.(h|hh|hpp|hxx)$", "", module)
+                local = alias or re.split(r"[/:.]", module.rstrip("/"))[-1]
+                target = module
+        elif "import.name" in caps:
+            name = node_text(caps["import.name"][0])
+            local = alias or name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+            sep = "" if source and source.endswith(".") else "."
+            target = f"{source}{sep}{name}" if source else name
+        else:
+            return
+        if not local:
+            return
+        region.imports.append((local, target))
+        start = self.bytemap.to_str(node.start_byte)
+        region.items.append(
+            Symbol(local, "module", start=start, scope_end=self.bytemap.size, origin=target)
+        )
+
+
+def _declarator_suffix(name: Node, definition: Node) -> str:
+    """``*``/``&`` of the declarators between a C/C++ name and its declaration.
+
+    The query captures the declaration's base type (``char``); the pointer lives on the
+    declarator (``char **argv``), so without this ``argv`` would read as a ``char``.
+    """
+    suffix = ""
+    node = name.parent
+    while node is not None and node != definition:
+        if node.type == "pointer_declarator":
+            suffix += "*"
+        elif node.type == "reference_declarator":
+            suffix += "&"
+        node = node.parent
+    return suffix
+
+
+def first_doc_line(doc: str) -> str | None:
+    for line in doc.splitlines():
+        stripped = line.strip().strip("*/").strip()
+        if stripped:
+            return stripped
+    return None
