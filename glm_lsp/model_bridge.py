@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from glm_lsp.progress import Progress
 from glm_lsp.syntax.context import build_context
 
 if TYPE_CHECKING:
+    from glm_lsp.config import Settings
     from glm_lsp.server import GlmServer
     from glm_lsp.syntax.context import CursorContext
     from glm_lsp.syntax.parse import ParsedDocument
@@ -29,6 +31,13 @@ log = logging.getLogger(__name__)
 
 ITEMS_BUDGET_S = 0.02
 """How long the dropdown waits for model items before going out without them."""
+
+NO_MODEL_MESSAGE = (
+    "glm-lsp: no model configured; completion comes from static analysis. For model "
+    "suggestions run `glm-lsp models pull codegeex4-all-9b` and set glmLsp.model.name to "
+    "codegeex4-all-9b, or set glmLsp.model.path to a GGUF file."
+)
+"""Shown once per session (info, not an error): the default settings are a valid set-up."""
 
 
 class ModelBridge:
@@ -40,6 +49,7 @@ class ModelBridge:
         self._progress: Progress | None = None
         self._last_progress: tuple[str, int | None] | None = None
         self._pending: set[asyncio.Future[Any]] = set()
+        self._shown: set[str] = set()  # messages already shown: each one once per session
 
     @property
     def service(self) -> Any:
@@ -54,6 +64,10 @@ class ModelBridge:
         server = self._server
         if server.settings.model.backend == "none":
             log.info("model disabled (model.backend = none)")
+            return
+        if _nothing_configured(server.settings):
+            log.info("no model configured; static completion only")
+            self._show_once(lsp.MessageType.Info, NO_MODEL_MESSAGE)
             return
         try:
             model_service = importlib.import_module("glm_lsp.model.inline").ModelService
@@ -93,10 +107,18 @@ class ModelBridge:
             progress.message(message, percentage, force=True)
 
     def _on_error(self, message: str) -> None:
-        self._server.show(
+        self._show_once(
             lsp.MessageType.Warning,
             f"glm-lsp: {message}. Completion from static analysis keeps working.",
         )
+
+    def _show_once(self, kind: lsp.MessageType, text: str) -> None:
+        """A restart after an unrelated settings change must not pop the same message again."""
+        if text in self._shown:
+            log.info("%s", text)
+            return
+        self._shown.add(text)
+        self._server.show(kind, text)
 
     def restart(self) -> None:
         self.close()
@@ -215,6 +237,17 @@ class ModelBridge:
                 )
             )
         return lsp.InlineCompletionList(items=items)
+
+
+def _nothing_configured(settings: Settings) -> bool:
+    """The default set-up: the in-process backend with no path, no env variable and no name."""
+    model = settings.model
+    return (
+        model.backend == "llama"
+        and not model.path
+        and not model.name
+        and not os.environ.get("GLM_LSP_MODEL")
+    )
 
 
 def _position(doc: Any, line: Any, offset: int) -> lsp.Position:

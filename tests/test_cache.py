@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 from pathlib import Path
+
+import diskcache
+import pytest
 
 from glm_lsp.cache import MemoryLRU, Store, Stores
 
@@ -52,3 +56,41 @@ def test_memory_lru_evicts_least_recent() -> None:
     lru.set("c", 3)
     assert lru.get("b") is None
     assert lru.get("a") == 1 and lru.get("c") == 3
+
+
+class _ReadOnlyAfter:
+    """A ``diskcache.Cache`` stand-in whose writes fail like a read-only SQLite file (root
+    ignores chmod, so a real read-only directory cannot be made in CI)."""
+
+    def __init__(self, ok_writes: int) -> None:
+        self.ok_writes = ok_writes
+        self.data: dict[str, object] = {}
+
+    def __call__(self, *_args: object, **_kwargs: object) -> _ReadOnlyAfter:
+        return self
+
+    def set(self, key: str, value: object) -> None:
+        if self.ok_writes <= 0:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        self.ok_writes -= 1
+        self.data[key] = value
+
+    def get(self, key: str, default: object = None) -> object:
+        return self.data.get(key, default)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("ok_writes", [0, 3])
+def test_read_only_cache_degrades_to_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ok_writes: int
+) -> None:
+    # 0: read-only from the start (the open-time probe fails); 3: becomes read-only later.
+    monkeypatch.setattr(diskcache, "Cache", _ReadOnlyAfter(ok_writes))
+    store = Store(tmp_path, "t")
+    for i in range(5):
+        store.set(f"k{i}", i)
+    assert [store.get(f"k{i}") for i in range(5)] == [0, 1, 2, 3, 4]
+    assert not store.persistent
+    assert store.error is not None and "readonly" in store.error

@@ -39,6 +39,8 @@ class DefRecord:
     module: bool
     """Visible in the whole file: its scope end follows the file's length."""
     kind_key: str
+    class_scoped: bool = False
+    """Member of the class a member region sits in: its scope follows that class's range."""
     class_range: tuple[int, int, str] | None = None
     param: tuple[int, int, str, str | None] | None = None
     """(parameters node byte, parameter byte, name, type) for parameters."""
@@ -62,6 +64,7 @@ class Region:
     """(object node type, object byte, object text when short, member) per member access."""
     words: dict[str, int] = field(default_factory=dict)
     shape: tuple[tuple[str, bool], ...] = ()
+    has_error: bool = False
     """Node types and error flags of the region's top-level nodes."""
 
 
@@ -93,13 +96,33 @@ class Collector:
         self.is_python = spec.name == "python"
         self.is_c_family = spec.name in ("c", "cpp")
         self.class_names: dict[int, str | None] = {}
+        self.outer: tuple[int, int] | None = None
 
-    def collect(self, query: Query, nodes: list[Node], data: bytes, start: int, end: int) -> Region:
+    def collect(
+        self,
+        query: Query,
+        nodes: list[Node],
+        data: bytes,
+        start: int,
+        end: int,
+        shallow: tuple[Node, ...] = (),
+        outer: tuple[int, int] | None = None,
+    ) -> Region:
+        """Matches within ``nodes``, plus those rooted exactly at the ``shallow`` nodes (a class
+        header: the class node spans its members, which other regions collect). ``outer`` is
+        the byte range of the class whose members these are."""
         region = Region(start, self.bytemap.to_str(start))
+        self.outer = outer
         skipped: list[tuple[int, int]] = []
         import_spans: list[tuple[int, int]] = []
-        for node in nodes:
-            for _pattern, caps in QueryCursor(query).matches(node):
+        cursors: list[tuple[Node, QueryCursor]] = []
+        for node in shallow:
+            cursor = QueryCursor(query)
+            cursor.set_max_start_depth(0)
+            cursors.append((node, cursor))
+        cursors.extend((node, QueryCursor(query)) for node in nodes)
+        for node, cursor in cursors:
+            for _pattern, caps in cursor.matches(node):
                 self._match(caps, region, skipped)
                 if "import" in caps:
                     span = caps["import"][0]
@@ -227,7 +250,8 @@ class Collector:
             local=local,
             bases=bases,
         )
-        rec = DefRecord(sym, scope[0], module, kind if kind not in ("variable", "field") else "var")
+        kind_key = kind if kind not in ("variable", "field") else "var"
+        rec = DefRecord(sym, scope[0], module, kind_key, class_scoped=scope == self.outer)
         if kind in ("class", "struct", "interface", "enum") and node.type in self.info.class_scopes:
             rec.class_range = (node.start_byte, node.end_byte, name)
         if kind == "parameter" and node.parent is not None:

@@ -15,14 +15,14 @@ import re
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Collection
 
-from tree_sitter import Node, Query, Tree
+from tree_sitter import Query, Tree
 
 from glm_lsp.analysis.collect import Collector, DefRecord, Region
 from glm_lsp.analysis.langs import LANGS, LangInfo
 from glm_lsp.analysis.offsets import ByteMap, encode
 from glm_lsp.analysis.queries import analysis_query, keyword_set, word_counts
+from glm_lsp.analysis.regions import Span, python_spans, regions_of, shape_of
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
 from glm_lsp.analysis.typenames import type_key
 from glm_lsp.analysis.types import Inferer, element_type
@@ -36,7 +36,6 @@ MAX_PARSE_BYTES = 4 * 1024 * 1024
 _RECEIVER = re.compile(r"^[\w$.:>-]{1,60}$")
 _HEAD_SPLIT = re.compile(r"[.:\->]")
 _DOTTED_NAME = re.compile(r"[A-Za-z_][\w.]*$")
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 _RECENT_SIZE = 8
 _RECENT_MAX_CHARS = 1_000_000
@@ -44,7 +43,7 @@ _recent: OrderedDict[tuple[str | None, str, str], FileSymbols] = OrderedDict()
 _recent_lock = threading.Lock()
 
 _REGION_FILES = 8
-_regions: OrderedDict[tuple[str, str], dict[bytes, Region]] = OrderedDict()
+_regions: OrderedDict[tuple[str, str], dict[object, Region]] = OrderedDict()
 """(language, path) → the regions of its latest extraction, by their bytes."""
 
 REUSE_REGIONS = True
@@ -101,35 +100,6 @@ def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str)
         return FileSymbols(path, language, identifier_counts=word_counts(text))
 
 
-def regions_of(
-    root: Node, data: bytes, comment_types: Collection[str]
-) -> list[tuple[int, int, list[Node]]]:
-    """Partition of the file into (start, end, top-level nodes): comments join the next node.
-
-    Each region also owns the blank space before it, so regions cover every byte. One region
-    for the whole file when a word would straddle a boundary (error recovery can split tokens).
-    """
-    out: list[tuple[int, int, list[Node]]] = []
-    group: list[Node] = []
-    start = 0
-    for child in root.children:
-        group.append(child)
-        if child.type in comment_types:
-            continue
-        end = child.end_byte
-        out.append((start, end, group))
-        start, group = end, []
-    if group:
-        out.append((start, len(data), group))
-    elif out:
-        last = out[-1]
-        out[-1] = (last[0], len(data), last[2])
-    for _, end, _nodes in out[:-1]:
-        if 0 < end < len(data) and data[end - 1] in _WORD_BYTES and data[end] in _WORD_BYTES:
-            return [(0, len(data), list(root.children))]
-    return out or [(0, len(data), [])]
-
-
 class _Extractor:
     def __init__(
         self, spec: LanguageSpec, text: str, data: bytes, path: str, remember: bool
@@ -155,7 +125,7 @@ class _Extractor:
         imports: dict[str, str] = {}
         words: dict[str, int] = {}
         size = len(self.text)
-        for region, db, ds in regions:
+        for region, db, ds, scope in regions:
             for item in region.items:
                 if isinstance(item, Symbol):  # an import
                     if ds or item.scope_end != size:
@@ -164,12 +134,13 @@ class _Extractor:
                     continue
                 rec: DefRecord = item
                 sym = rec.sym
-                key = (
-                    sym.name,
-                    sym.container,
-                    0 if rec.module else rec.key_scope + db,
-                    rec.kind_key,
-                )
+                if rec.module:
+                    key_scope = 0
+                elif rec.class_scoped and scope is not None:
+                    key_scope = scope[0]
+                else:
+                    key_scope = rec.key_scope + db
+                key = (sym.name, sym.container, key_scope, rec.kind_key)
                 old_index = seen.get(key)
                 if old_index is not None:
                     old = symbols[old_index]
@@ -179,6 +150,9 @@ class _Extractor:
                 if rec.module:
                     if ds or sym.scope_end != size:
                         sym = _shifted(sym, ds, 0, size, ds)
+                elif rec.class_scoped and scope is not None:
+                    if ds or sym.scope_start != scope[2] or sym.scope_end != scope[3]:
+                        sym = _shifted(sym, ds, scope[2], scope[3], ds)
                 elif ds:
                     sym = _shifted(sym, ds, sym.scope_start + ds, sym.scope_end + ds, ds)
                 index = len(symbols)
@@ -213,7 +187,9 @@ class _Extractor:
         fs.member_counts = self._member_counts(accesses, inferer, class_ranges)
         return fs
 
-    def _regions(self, tree: Tree, query: Query) -> list[tuple[Region, int, int]]:
+    def _regions(
+        self, tree: Tree, query: Query
+    ) -> list[tuple[Region, int, int, tuple[int, int, int, int] | None]]:
         """Every region with its byte and str shift: reused when its bytes are unchanged."""
         data = self.data
         cache_key = (self.spec.name, self.path)
@@ -226,23 +202,44 @@ class _Extractor:
                 previous = _regions.get(cache_key)
         previous = previous or {}
         collector: Collector | None = None
-        out: list[tuple[Region, int, int]] = []
-        kept: dict[bytes, Region] = {}
-        for start, end, nodes in regions_of(tree.root_node, data, self.spec.comment_types):
-            chunk = data[start:end]
+        out: list[tuple[Region, int, int, tuple[int, int, int, int] | None]] = []
+        kept: dict[object, Region] = {}
+        top = regions_of(tree.root_node, data, self.spec.comment_types)
+        if self.spec.name == "python":
+            spans = python_spans(top, data)
+        else:
+            spans = [Span(start, end, nodes) for start, end, nodes in top]
+        to_str = self.bytemap.to_str
+        for span in spans:
+            start, end, nodes = span.start, span.end, span.nodes
+            outer = span.outer
+            scope = None
+            if outer is not None:
+                ob, oe = outer.start_byte, outer.end_byte
+                scope = (ob, oe, to_str(ob), to_str(oe))
+            chunk: object = data[start:end]
+            if span.header is not None:
+                chunk = (span.header, chunk)
+            elif span.shallow:
+                chunk = self._header_key(span, data[start:end])
             region = previous.get(chunk)
-            if region is not None and region.shape == _shape(nodes):
+            shape = shape_of(nodes)
+            if region is not None and region.shape == shape and not region.has_error:
                 db = start - region.start_byte
-                ds = self.bytemap.to_str(start) - region.start_str
+                ds = to_str(start) - region.start_str
             else:
                 if collector is None:
                     collector = Collector(
                         self.spec, self.info, self.bytemap, len(data), keyword_set(self.spec)
                     )
-                region = collector.collect(query, nodes, data, start, end)
-                region.shape = _shape(nodes)
+                owner = (outer.start_byte, outer.end_byte) if outer is not None else None
+                region = collector.collect(
+                    query, nodes, data, start, end, shallow=span.shallow, outer=owner
+                )
+                region.shape = shape
+                region.has_error = any(flag for _, flag in shape)
                 db = ds = 0
-            out.append((region, db, ds))
+            out.append((region, db, ds, scope))
             kept[chunk] = region
         if REUSE_REGIONS and self.remember and len(self.text) <= _RECENT_MAX_CHARS:
             with _recent_lock:
@@ -250,6 +247,17 @@ class _Extractor:
                 while len(_regions) > _REGION_FILES:
                     _regions.popitem(last=False)
         return out
+
+    def _header_key(self, span: Span, header: bytes) -> tuple[object, ...]:
+        """A class header's collection also reads the class's end (its range) and docstring:
+        same header bytes, same length and same docstring give the same records, shifted."""
+        cls = span.shallow[-1]
+        body = cls.child_by_field_name("body")
+        first = body.children[0] if body is not None and body.children else None
+        doc = first.text if first is not None and first.type == "expression_statement" else None
+        to_str = self.bytemap.to_str
+        end = cls.end_byte
+        return (header, end - span.start, to_str(end) - to_str(span.start), doc)
 
     def _attach_params(
         self,
@@ -320,11 +328,6 @@ class _Extractor:
                 key = (f"name:{text}", member)
                 counts[key] = counts.get(key, 0) + 1
         return counts
-
-
-def _shape(nodes: list[Node]) -> tuple[tuple[str, bool], ...]:
-    """Same bytes are not always the same parse (error recovery depends on context)."""
-    return tuple((node.type, node.has_error) for node in nodes)
 
 
 def _shifted(sym: Symbol, ds: int, scope_start: int, scope_end: int, end_shift: int) -> Symbol:

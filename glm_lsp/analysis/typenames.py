@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _ALIASES = {
     "List": "list",
@@ -146,6 +147,7 @@ def subscript_type(type_name: str | None) -> str | None:
     return element_type(type_name)
 
 
+@lru_cache(maxsize=8192)
 def literal_type(expr: str) -> str | None:
     """Type of a Python literal written as text (None when it is not a literal)."""
     e = expr.strip()
@@ -217,6 +219,7 @@ _GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
 _TYPE_PREFIX = re.compile(r"^(?:(?:struct|union|enum|class|mut|const)\s+)+")
 
 
+@lru_cache(maxsize=4096)
 def type_key(type_name: str) -> str:
     """Receiver key type: the head without generic arguments (``list[int]`` → ``list``)."""
     t = type_name.strip()

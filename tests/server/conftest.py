@@ -103,3 +103,15 @@ async def missing_model_client(lsp_client: LanguageClient, request: pytest.Fixtu
     lsp_client.init_result = result  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def default_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Initialized with the default model settings: nothing configured, no ``GLM_LSP_MODEL``."""
+    root: Path = request.getfixturevalue("workspace")
+    cache = root.parent / "cache"
+    params = init_params(root, cache, options={"model": {}})
+    result = await lsp_client.initialize_session(params)
+    lsp_client.init_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()

@@ -89,3 +89,13 @@ def line_of(text: str, needle: str) -> int:
 def server_capabilities(client: LanguageClient) -> lsp.ServerCapabilities:
     result: lsp.InitializeResult = client.init_result  # type: ignore[attr-defined]
     return result.capabilities
+
+
+async def barrier(client: LanguageClient) -> None:
+    """Return once the server has handled every notification sent before this call.
+
+    The completion handler is a coroutine, so pygls schedules it after the (coroutine)
+    notification handlers already queued, and its answer is written after anything they sent.
+    ``glm-lsp.stats`` cannot serve here: a plain-function handler answers at once.
+    """
+    await complete(client, "file:///tmp/barrier-never-opened.py", 0, 0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from concurrent.futures import Future
 from pathlib import Path
@@ -145,6 +144,18 @@ async def test_syntax_errors_everywhere(client: LanguageClient) -> None:
     assert isinstance(mid, lsp.CompletionList)
 
 
+@pytest.mark.parametrize(
+    ("uri", "language"),
+    [("file:///tmp/notes.cbl", "cobol"), ("file:///tmp/no_extension", ""), ("untitled:x", "?")],
+)
+async def test_unknown_language_gets_word_completion(
+    client: LanguageClient, uri: str, language: str
+) -> None:
+    open_doc(client, uri, "PERFORM compute_total\nMOVE total_amount TO out\ntot", language)
+    result = await complete(client, uri, 2, 3)
+    assert "total_amount" in [item.label for item in result.items]
+
+
 async def test_document_never_opened(client: LanguageClient, workspace: Path) -> None:
     uri = (workspace / "inventory" / "service.py").as_uri()
     result = await complete(client, uri, 3, 0)
@@ -168,36 +179,47 @@ async def test_ten_megabyte_document(client: LanguageClient) -> None:
     body = "".join(line.format(i % 1000) for i in range(150_000))
     assert len(body) > 10_000_000
     open_doc(client, uri, body + "val")
-    started = time.monotonic()
-    result = await complete(client, uri, 150_000, 3)
-    elapsed = time.monotonic() - started
+    result = await complete(client, uri, 150_000, 3)  # complete() times out a hang
     assert isinstance(result, lsp.CompletionList)
-    assert elapsed < 20, elapsed
+    assert result.items and all(i.label.startswith("value_") for i in result.items[:5])
     stats = await command(client, "glm-lsp.stats")
     assert stats["completion"]["requests"] == 1
 
 
+async def _labels(client: LanguageClient, uri: str, module: str, typed: str) -> list[str]:
+    """Members offered for ``module.typed`` (workspace modules are reached through imports)."""
+    open_doc(client, uri, f"import {module}\n{module}.{typed}")
+    result = await complete(client, uri, 1, len(module) + 1 + len(typed))
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    return [item.label for item in result.items]
+
+
 async def test_bad_files_on_disk(client: LanguageClient, workspace: Path) -> None:
-    """Invalid UTF-8, binary, huge and unreadable files in the workspace do not stop the index."""
-    (workspace / "latin1.py").write_bytes(b"caf\xe9 = 1\nna\xefve_name = caf\xe9\n")
-    (workspace / "blob.py").write_bytes(b"\x00\x01\x02binary\x00" * 1000)
-    (workspace / "huge.py").write_text("x = 1\n" * 2_000_000, encoding="utf-8")
-    before = await wait_indexed(client)
-    assert before["index"]["files"] >= 1
+    """Invalid UTF-8 is indexed (decoded with replacements); binary and huge files are skipped;
+    a missing file is forgotten; none of them stops the index."""
+    await wait_indexed(client)
+    (workspace / "blob.py").write_bytes(b"\x00\x01binary_marker_blob = 1\x00" * 1000)
+    (workspace / "huge.py").write_text("x = 1\n" * 2_000_000 + "huge_marker_name = 1\n")
+    (workspace / "latin1.py").write_bytes(b"# caf\xe9\nlatin_marker_total = 'na\xefve'\n")
+    names = ("blob.py", "huge.py", "missing.py", "latin1.py")  # one index thread, in order
     client.workspace_did_change_watched_files(
         lsp.DidChangeWatchedFilesParams(
             changes=[
                 lsp.FileEvent(uri=(workspace / name).as_uri(), type=lsp.FileChangeType.Created)
-                for name in ("latin1.py", "blob.py", "huge.py", "missing.py")
+                for name in names
             ]
         )
     )
-    uri = "file:///tmp/use.py"
-    open_doc(client, uri, "import os\nos.pa")
-    result = await complete(client, uri, 1, 5)
-    assert isinstance(result, lsp.CompletionList)
-    stats = await command(client, "glm-lsp.stats")
-    assert stats["index"]["files"] >= 1
+    for attempt in range(300):
+        if "latin_marker_total" in await _labels(
+            client, f"file:///tmp/u{attempt}.py", "latin1", "lat"
+        ):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the invalid UTF-8 file was never indexed")
+    assert "binary_marker_blob" not in await _labels(client, "file:///tmp/b.py", "blob", "bin")
+    assert "huge_marker_name" not in await _labels(client, "file:///tmp/h.py", "huge", "huge")
 
 
 async def test_valid_initialization_options_show_nothing(client: LanguageClient) -> None:

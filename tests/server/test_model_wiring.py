@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_helpers import command, complete, open_doc, ranked
+from conftest import TINY_MODEL
+from lsp_helpers import barrier, command, complete, open_doc, ranked
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
@@ -64,7 +66,15 @@ async def test_tiny_model_loads_and_answers_inline(model_client: LanguageClient)
         assert item.range is None or item.range.start.line == 3
     after = await command(model_client, "glm-lsp.stats")
     assert after["inline"]["requests"] >= 1
-    assert after["model"]["generated_tokens"] > 0
+    assert after["inline"]["cancelled"] >= 0
+    model = after["model"]
+    assert model["path"] and Path(model["path"]).name == TINY_MODEL.name
+    assert isinstance(model["gpu_layers"], int) and model["gpu_layers"] >= 0
+    assert model["prompt_tokens_evaluated"] > 0
+    assert model["prompt_tokens_reused"] >= 0
+    assert model["generated_tokens"] > 0
+    assert after["cache"]["misses"] >= 1  # the first request cannot be a hit
+    assert isinstance(after["cache"]["hits"], int)
     assert after["inline"]["p50_ms"] > 0
     # The dropdown still works with a model loaded.
     result = await complete(model_client, uri, 2, 14)
@@ -88,4 +98,31 @@ async def test_missing_model_is_one_warning_and_static_keeps_working(
     open_doc(client, uri, "alpha_value = 1\nalp")
     result = await complete(client, uri, 1, 3)
     assert "alpha_value" in ranked(result)
+    assert await inline(client, uri, 1, 3) == []
+
+
+async def test_default_settings_one_info_message_how_to_get_a_model(
+    default_client: LanguageClient,
+) -> None:
+    client = default_client
+    uri = "file:///tmp/static.py"
+    open_doc(client, uri, "alpha_value = 1\nalp")
+    result = await complete(client, uri, 1, 3)
+    assert "alpha_value" in ranked(result)
+    await barrier(client)  # the hint is sent at `initialized`, well before this answer
+    stats = await command(client, "glm-lsp.stats")
+    assert stats["model"]["loaded"] is False
+    shown = [(m.type, m.message) for m in client.messages]
+    assert len(shown) == 1, shown
+    kind, text = shown[0]
+    assert kind == lsp.MessageType.Info
+    assert "glm-lsp models pull codegeex4-all-9b" in text
+    assert "glmLsp.model.path" in text
+    # A model-related settings change restarts the model side; the hint is not shown again.
+    for tokens in (48, 64):
+        client.workspace_did_change_configuration(
+            lsp.DidChangeConfigurationParams(settings={"glmLsp": {"inline": {"maxTokens": tokens}}})
+        )
+        await barrier(client)
+    assert len(client.messages) == 1, [m.message for m in client.messages]
     assert await inline(client, uri, 1, 3) == []

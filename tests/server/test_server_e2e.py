@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lsp_helpers import (
+    barrier,
     command,
     complete,
     insert,
@@ -47,16 +48,17 @@ async def test_index_progress_and_stats(client: LanguageClient) -> None:
     assert isinstance(reports[0], lsp.WorkDoneProgressBegin)
     assert isinstance(reports[-1], lsp.WorkDoneProgressEnd)
     assert stats["index"]["files"] >= 7  # 6 code files + README are not all code; >= the code
-    for section, keys in {
-        "completion": {"requests", "p50_ms", "p95_ms"},
-        "index": {"files", "symbols"},
-        "inline": {"requests", "cancelled"},
-        "model": {"loaded", "path", "gpu_layers", "prompt_tokens_evaluated"},
-        "cache": {"hits", "misses"},
-    }.items():
-        assert keys <= set(stats[section]), section
+    # The shape issue 2 lists, with zeros where nothing ran yet (model.backend = none here).
     assert stats["completion"]["requests"] == 0
+    assert stats["completion"]["p50_ms"] == 0 and stats["completion"]["p95_ms"] == 0
+    assert stats["index"]["symbols"] > stats["index"]["files"]
+    assert stats["inline"]["requests"] == 0 and stats["inline"]["cancelled"] == 0
     assert stats["model"]["loaded"] is False
+    assert stats["model"]["path"] is None
+    for key in ("gpu_layers", "prompt_tokens_evaluated", "prompt_tokens_reused"):
+        assert stats["model"][key] == 0, key
+    assert stats["model"]["generated_tokens"] == 0
+    assert stats["cache"]["hits"] == 0 and stats["cache"]["misses"] == 0
     # stdlib logging reaches the client as window/logMessage (buffered until initialized).
     for _ in range(50):
         if any("index:" in m.message for m in client.log_messages):
@@ -168,11 +170,7 @@ async def test_settings_change_invalid_values_one_message(client: LanguageClient
             }
         )
     )
-    for _ in range(100):
-        if client.messages:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+    await barrier(client)
     assert len(client.messages) == 1
     text = client.messages[0].message
     assert "glmLsp.completion.maxItems" in text
@@ -190,8 +188,7 @@ async def test_settings_change_applies_max_items(client: LanguageClient) -> None
             settings={"glmLsp": {"completion": {"maxItems": 2}, "model": {"backend": "none"}}}
         )
     )
-    await asyncio.sleep(0.3)
-    few = await complete(client, uri, 1, 2)
+    few = await complete(client, uri, 1, 2)  # handled after the notification, in order
     assert len(few.items) == 2
     assert few.is_incomplete is True
 

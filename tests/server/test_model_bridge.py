@@ -1,0 +1,73 @@
+"""ModelBridge without a real server: the dropdown's model wait is bounded, failures are quiet."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any, cast
+
+from lsprotocol import types as lsp
+
+from glm_lsp.completion.candidates import Candidate
+from glm_lsp.config import Settings
+from glm_lsp.model_bridge import NO_MODEL_MESSAGE, ModelBridge
+
+
+class _Service:
+    """Answers candidates only when released (``release``), like a model mid-generation."""
+
+    ready = True
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def candidates(self, *_args: Any) -> list[Candidate]:
+        self.calls += 1
+        await self.release.wait()
+        return [Candidate(name="items", kind="method", source="model")]
+
+
+def _bridge(service: Any = None) -> tuple[ModelBridge, list[tuple[lsp.MessageType, str]]]:
+    shown: list[tuple[lsp.MessageType, str]] = []
+    server = SimpleNamespace(
+        settings=Settings(), show=lambda kind, text: shown.append((kind, text))
+    )
+    bridge = ModelBridge(cast(Any, server))
+    bridge._service = service
+    return bridge, shown
+
+
+async def test_dropdown_does_not_wait_for_a_busy_model() -> None:
+    service = _Service()
+    bridge, _ = _bridge(service)
+    ctx = SimpleNamespace(offset=0)
+    # Never released during the call: returning at all proves the wait is bounded.
+    extra, pending = await asyncio.wait_for(bridge.candidates(cast(Any, None), cast(Any, ctx)), 30)
+    assert (extra, pending) == ([], True)
+    service.release.set()  # the generation finishes in the background, quietly
+    for _ in range(100):
+        if not bridge._pending:
+            break
+        await asyncio.sleep(0)
+    assert not bridge._pending
+
+
+async def test_ready_model_items_join_the_dropdown() -> None:
+    service = _Service()
+    service.release.set()
+    bridge, _ = _bridge(service)
+    extra, pending = await bridge.candidates(cast(Any, None), cast(Any, SimpleNamespace(offset=0)))
+    assert [c.name for c in extra] == ["items"] and pending is False
+
+
+def test_no_model_hint_and_errors_are_shown_once(monkeypatch: Any) -> None:
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    bridge, shown = _bridge()
+    for _ in range(3):
+        bridge.restart()  # what every model/inline settings change does
+    assert shown == [(lsp.MessageType.Info, NO_MODEL_MESSAGE)]
+    for _ in range(2):
+        bridge._on_error("model file is truncated")
+    bridge._on_error("another problem")
+    assert [kind for kind, _ in shown[1:]] == [lsp.MessageType.Warning] * 2
