@@ -149,7 +149,7 @@ class Collector:
             return
         if "access" in caps:
             obj, member = caps.get("access.object"), caps.get("access.member")
-            if obj and member:
+            if obj and member and not _dangling_operator(member[0]):
                 o = obj[0]
                 short = node_text(o) if o.end_byte - o.start_byte <= 60 else None
                 region.accesses.append((o.type, o.start_byte, short, node_text(member[0])))
@@ -409,3 +409,14 @@ def first_doc_line(doc: str) -> str | None:
         if stripped:
             return stripped
     return None
+
+
+def _dangling_operator(member: Node) -> bool:
+    """True when the operator ends a line and the "member" starts the next one.
+
+    That is how the parser reads a half-typed ``obj.`` followed by the next statement
+    (``cart.`` + newline + ``return …`` parses as ``cart.return``): counting it would teach the
+    ranking that keywords are members. Real code that breaks a chain puts the dot on the new line.
+    """
+    op = member.prev_sibling
+    return op is not None and op.end_point.row < member.start_point.row

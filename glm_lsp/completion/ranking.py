@@ -21,31 +21,39 @@ freq_local      0.15   0.3      ``log1p(n) / log1p(16)`` of its whole-word occur
 freq_workspace  0.75   0.35     ``log1p(n) / log1p(1024)`` of its occurrences in the workspace
 freq_member     n/a    1.5      ``log1p(n) / log1p(32)`` of its uses after this receiver's type
                                 or name, in the file and the workspace
-member_local    n/a    0.4      ``log1p(n) / log1p(8)`` of its uses after this same receiver
+member_local    n/a    0.5      ``log1p(n) / log1p(8)`` of its uses after this same receiver
                                 text in the enclosing function (``self.x`` earlier in the method)
-member_near     n/a    5.0      ``1 - d / 3000`` for the nearest use after this receiver text
+member_near     n/a    4.0      ``1 - d / 3000`` for the nearest use after this receiver text
 scope           1.4    2.4      nearness of the source: local/parameter 1, member .8, enclosing
                                 .7, module/import .6, builtin .35, keyword .3, workspace .15,
                                 word 0; minus .1 per scope (or base class) crossed
 proximity       0.5    0.45     ``1 - d / 3000`` for the nearest other occurrence of the name
-close           0.8    0        ``1 - d / 300``: the same, for an occurrence a few lines away
+close           0.6    0.4      ``1 - d / 300``: the same, for an occurrence a few lines away
 delegation      n/a    0.4      1 for the member named like the enclosing function
                                 (``super().f()`` in ``f``, a wrapper delegating to its target)
 call_fit        1.2    4.0      +1 a callable before ``(``, -1 a value before ``(``, -.5 a
                                 function before ``.``/``[`` (kind, or how the member was used);
-                                +1 before ``.`` for a name the file uses as a receiver
-line_affinity   0.4    0.5      1 when the name shares a word part with another identifier on the
+                                +1 before ``.`` for a name the file uses as a receiver; a member
+                                only seen used (no declaration) is neither; never positive for a
+                                guessed member
+line_affinity   0.6    0.5      1 when the name shares a word part with another identifier on the
                                 line (``for action in self._actions``, ``width = self._width``)
+line_after      -1.0   -1.5     1 for a name written after the cursor on its line: editing inside
+                                a line, the missing name is rarely one already there
+                                (``(self.|, self.b)``)
 later           -1.5   -1.5     1 for a name first defined below the cursor (a local of this
                                 function, or a module name in top-level code): not usable yet
 recency         0.6    0.6      ``1 - d / 1500`` from the latest edits (``note_edit``) to the name
 history         1.0    1.0      accept-history boost in this context (history.py, ``[0, 2]``)
-private         -1.5   -1.5     1 for ``_private`` (.25 after ``self.``), 1.5 for ``__dunder__``;
-                                0 once ``_`` is typed
+private         -1.5   -1.5     1 for ``_private`` (.25 after ``self.``), 1.5 for ``__dunder__``
+                                (.5 for ``super().__init__`` and data dunders such as
+                                ``x.__name__``); 0 once ``_`` is typed
 keyword         0.8    n/a      +1 statement keyword at a statement start, -1 where it cannot go
                                 (a statement inside an expression, ``in``/``and`` where an operand
                                 is expected, anything but an operator right after a value)
 model           2.0    2.0      the model's confidence ``[0, 1]`` for candidates it proposed
+guessed         -3.0   -3.0     1 for a method of a common builtin type (``str``, ``list``…)
+                                offered because the receiver's type is unknown
 ==============  =====  =======  =================================================================
 
 Ties are broken by source nearness, then shorter name, then name, so the order is deterministic.
@@ -81,8 +89,8 @@ WEIGHTS: dict[str, float] = {
     "freq_local": 0.15,
     "freq_workspace": 0.75,
     "freq_member": 1.5,
-    "member_local": 0.4,
-    "member_near": 5.0,
+    "member_local": 0.5,
+    "member_near": 4.0,
     "scope": 1.4,
     "proximity": 0.5,
     "close": 0.6,
@@ -105,8 +113,6 @@ MEMBER_WEIGHTS: dict[str, float] = {
     "freq_file": 0.0,
     "freq_local": 0.3,
     "freq_workspace": 0.35,
-    "member_local": 0.5,
-    "member_near": 4.0,
     "scope": 2.4,
     "proximity": 0.45,
     "close": 0.4,

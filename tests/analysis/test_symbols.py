@@ -223,3 +223,28 @@ def test_huge_text_gets_word_counts_only() -> None:
     text = "def f(x):\n    return x.value + other_name\n" * 110_000  # ~4.6 MB
     out = extract_symbols(PY, text, None, "huge.py")
     assert out.symbols == [] and out.identifier_counts["other_name"] == 110_000
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "kept", "dropped"),
+    [
+        # A half-typed `cart.` above the next statement parses as `cart.return`: not a member use.
+        (
+            "typescript",
+            "function f(cart: Cart) {\n  const c = cart.size;\n  const n = cart.\n  return 1;\n}\n",
+            "size",
+            "return",
+        ),
+        # A chain broken before the dot is real code and still counts.
+        ("javascript", "function f(p) {\n  p\n    .then(g);\n}\n", "then", None),
+    ],
+)
+def test_member_after_dangling_operator_is_not_counted(
+    language: str, text: str, kept: str, dropped: str | None
+) -> None:
+    spec = spec_for(language)
+    fs = extract_symbols(spec, text, None, f"/t/a.{language}")
+    members = {m for (_key, m) in fs.member_counts}
+    assert kept in members
+    if dropped is not None:
+        assert dropped not in members

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.analysis.index import WorkspaceIndex
-from glm_lsp.completion.candidates import Candidate
+from glm_lsp.analysis.symbols import Symbol
+from glm_lsp.completion.candidates import Candidate, dedupe
 from glm_lsp.completion.engine import CompletionEngine, CompletionResult, accept_payload
 from glm_lsp.syntax.languages import spec_for
 from glm_lsp.syntax.parse import ParsedDocument, parse_text
@@ -212,3 +213,19 @@ def test_stale_symbols_are_used_while_refreshing(tmp_path: Path) -> None:
         assert "alpha" in names(engine.complete(second, len(text2) - 1))
     finally:
         engine.close()
+
+
+def test_unknown_receiver_also_offers_common_builtin_methods() -> None:
+    src = "def f(cfg, text):\n    cfg.load()\n    return text.|\n"
+    got = names(complete(src))
+    assert "startswith" in got and "append" in got  # str and list methods, as a last resort
+    assert got.index("load") < got.index("startswith")  # what this file uses comes first
+
+
+def test_a_member_seen_used_takes_the_kind_a_known_type_declares() -> None:
+    seen = Candidate("strip", "field", "member", scope_distance=3)
+    declared = Candidate(
+        "strip", "method", "member", symbol=Symbol(name="strip", kind="method"), scope_distance=4
+    )
+    (merged,) = dedupe([seen, declared])
+    assert merged.kind == "method" and merged.scope_distance == 3

@@ -249,3 +249,72 @@ def test_the_name_being_typed_does_not_count_itself() -> None:
     ctx = make_ctx("val|")
     f = features(cand("val"), ctx, RankingInputs(file_counts={"val": 1}))
     assert f is not None and "freq_file" not in f
+
+
+@pytest.mark.parametrize(
+    ("marked", "name", "has_affinity"),
+    [
+        ("total = self.| + self.count", "count", False),  # only the name itself is on the line
+        ("total = self.| + self.count", "total_count", True),  # shares `total` with a neighbour
+        ("for action in self.|:", "_actions", True),
+    ],
+)
+def test_line_affinity_needs_another_identifier(marked: str, name: str, has_affinity: bool) -> None:
+    feats = features(
+        cand(name, "member", "field"), make_ctx(marked, receiver="self"), RankingInputs()
+    )
+    assert feats is not None and ("line_affinity" in feats) == has_affinity
+
+
+@pytest.mark.parametrize(
+    ("marked", "name", "after"),
+    [
+        ("return (self.|, self.den)", "den", True),
+        ("return (self.num, self.|)", "num", False),  # before the cursor: `x = self.x + 1` is fine
+        ("return (self.|, self.den)", "num", False),
+    ],
+)
+def test_line_after_marks_names_written_further_on(marked: str, name: str, after: bool) -> None:
+    ctx = make_ctx(marked, receiver="self")
+    items = rank([cand(name, "member", "field")], ctx)
+    assert ("line_after" in items[0].features) == after
+
+
+def test_guessed_member_never_gains_from_call_fit() -> None:
+    ctx = make_ctx("text.|()", receiver="text")
+    guess = cand("strip", "member", "method", guessed=True)
+    known = cand("strip", "member", "method")
+    guessed_feats = features(guess, ctx, RankingInputs())
+    known_feats = features(known, ctx, RankingInputs())
+    assert guessed_feats is not None and known_feats is not None
+    assert guessed_feats["guessed"] == 1.0 and "call_fit" not in guessed_feats
+    assert known_feats["call_fit"] == 1.0
+
+
+def test_member_seen_used_but_undeclared_is_not_called_a_value() -> None:
+    ctx = make_ctx("obj.|()", receiver="obj")
+    seen = features(cand("run", "member", "field"), ctx, RankingInputs())
+    declared = features(
+        cand("run", "member", "field", symbol=Symbol(name="run", kind="field")),
+        ctx,
+        RankingInputs(),
+    )
+    assert seen is not None and declared is not None
+    assert "call_fit" not in seen and declared["call_fit"] == -1.0
+
+
+@pytest.mark.parametrize(
+    ("receiver", "name", "penalty"),
+    [
+        ("super()", "__init__", 0.5),
+        ("cls", "__name__", 0.5),
+        ("obj", "__eq__", 1.5),
+        (None, "__name__", 1.5),
+        ("obj", "_cache", 1.0),
+        ("self", "_cache", 0.25),
+    ],
+)
+def test_private_penalty(receiver: str | None, name: str, penalty: float) -> None:
+    marked = f"{receiver}.|" if receiver else "|"
+    feats = features(cand(name, "member"), make_ctx(marked, receiver=receiver), RankingInputs())
+    assert feats is not None and feats["private"] == penalty
