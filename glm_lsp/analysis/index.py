@@ -33,7 +33,7 @@ from glm_lsp.syntax.languages import spec_for
 log = logging.getLogger(__name__)
 _K = TypeVar("_K")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bump when extraction changes: cached per-file results from older code are then ignored."""
 
 _PERSIST_INTERVAL_S = 2.0

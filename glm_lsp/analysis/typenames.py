@@ -58,12 +58,35 @@ def normalize_type(text: str | None) -> str | None:
     """Canonical spelling of a Python annotation: ``Optional[List[int]]`` → ``list[int] | None``."""
     if text is None:
         return None
-    t = " ".join(text.split())
+    t = " ".join(_clip_type(text).split())
     if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
         t = t[1:-1].strip()
     if not t:
         return None
     return _norm(t)
+
+
+def _clip_type(text: str) -> str:
+    """The type expression alone, when error recovery glued the next statement onto it.
+
+    Half-typed code such as ``budget: int = `` followed by a ``for`` loop parses with an
+    annotation node spanning ``int = for …``; the type ends at the first top-level ``=`` (not
+    ``==``/``=>``/``<=``/``>=``/``!=``) or line break.
+    """
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in "\n;":
+            return text[:i]
+        elif depth == 0 and ch == "=":
+            nxt = text[i + 1 : i + 2]
+            prev = text[i - 1 : i]
+            if nxt not in ("=", ">") and prev not in ("=", "!", "<", ">"):
+                return text[:i]
+    return text
 
 
 def _norm(t: str) -> str:

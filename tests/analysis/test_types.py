@@ -31,6 +31,10 @@ from glm_lsp.syntax.languages import spec_for
         ("Tuple[int, ...]", "tuple[int, ...]"),
         ("Callable[[int], str]", "Callable[[int], str]"),
         ("", None),
+        # error recovery glued the next statement onto a half-typed annotation
+        ("int = for sku, wanted in lines.items(): item", "int"),
+        ("dict[str,\n    int]\nx = 1", "dict[str, int]"),
+        ("(a: number) => void", "(a: number) => void"),
     ],
 )
 def test_normalize_type(raw: str, expected: str | None) -> None:

@@ -260,10 +260,8 @@ def test_the_name_being_typed_does_not_count_itself() -> None:
     ],
 )
 def test_line_affinity_needs_another_identifier(marked: str, name: str, has_affinity: bool) -> None:
-    feats = features(
-        cand(name, "member", "field"), make_ctx(marked, receiver="self"), RankingInputs()
-    )
-    assert feats is not None and ("line_affinity" in feats) == has_affinity
+    items = rank([cand(name, "member", "field")], make_ctx(marked, receiver="self"))
+    assert ("line_affinity" in items[0].features) == has_affinity
 
 
 @pytest.mark.parametrize(
