@@ -49,3 +49,18 @@ def test_trigger_characters_are_single_characters() -> None:
     chars = all_trigger_characters()
     assert all(len(c) == 1 for c in chars)
     assert {".", ":", ">"} <= set(chars)
+
+
+def test_query_includes_are_expanded_in_place() -> None:
+    from glm_lsp.syntax.languages import spec_by_name
+
+    tsx, ts, cpp = (spec_by_name(n) for n in ("tsx", "typescript", "cpp"))
+    assert tsx is not None and ts is not None and cpp is not None
+    assert "; include:" not in tsx.query_source()
+    assert ts.query_source() in tsx.query_source()
+    # C++ keeps the C patterns first, then its own (pattern order is as written).
+    source = cpp.query_source()
+    assert source.index("@def.function") < source.index("qualified_identifier")
+    for spec in (tsx, ts, cpp):
+        query = spec.query()
+        assert query is not None and query.pattern_count > 10

@@ -273,7 +273,8 @@ def features(
         feats["call_fit"] = fit
     if cand.name in inputs.history:
         feats["history"] = inputs.history[cand.name]
-    feats["private"] = _privacy(cand.name, ctx.prefix, ctx.receiver)
+    used = ctx.receiver is not None and inputs.member_counts.get(cand.name, 0) > 0
+    feats["private"] = _privacy(cand.name, ctx.prefix, ctx.receiver, used)
     if cand.source == "keyword":
         feats["keyword"] = keyword_fit(cand.name, ctx)
     if cand.model_score is not None:
@@ -343,12 +344,14 @@ _OPEN_DUNDERS = frozenset(
 """Dunder attributes that code reads as data (``cls.__name__``), unlike the protocol methods."""
 
 
-def _privacy(name: str, prefix: str, receiver: str | None) -> float:
+def _privacy(name: str, prefix: str, receiver: str | None, used: bool = False) -> float:
+    """``used``: the member is already used after this receiver (its type or its name)."""
     if prefix.startswith("_") or not name.startswith("_"):
         return 0.0
     if name.startswith("__") and name.endswith("__"):
         if receiver == "super()" or (receiver is not None and name in _OPEN_DUNDERS):
             return 0.5  # `super().__init__(…)`, `type(x).__name__`
         return 1.5
-    # A class reaching its own private state through `self` is the normal case.
-    return 0.25 if receiver in _SELF_RECEIVERS else 1.0
+    # A class reaching its own private state through `self` is the normal case, and so is
+    # a module reaching the private state it already reaches elsewhere (`other._value`).
+    return 0.25 if receiver in _SELF_RECEIVERS or used else 1.0

@@ -9,6 +9,7 @@ keywords) lives here so the rest of the engine stays language-agnostic.
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,8 +52,7 @@ class LanguageSpec:
 
     def query_source(self) -> str:
         """Our own query file for this language (empty when there is none)."""
-        path = _QUERY_DIR / f"{self.name}.scm"
-        return path.read_text(encoding="utf-8") if path.exists() else ""
+        return _query_source(self.name)
 
     def query(self) -> Query | None:
         """Compiled query (definitions, references, scopes, imports, calls), cached."""
@@ -60,6 +60,21 @@ class LanguageSpec:
 
 
 _lock = threading.Lock()
+_INCLUDE = re.compile(r"^; include: (\w+)[ \t]*$", re.MULTILINE)
+
+
+@cache
+def _query_source(name: str, depth: int = 0) -> str:
+    """Query text with ``; include: other`` lines replaced by that file, in place.
+
+    Grammars that extend another (TSX of TypeScript, C++ of C, both JS dialects of their common
+    part) share one copy of each pattern; in-place inclusion keeps pattern order as written.
+    """
+    path = _QUERY_DIR / f"{name}.scm"
+    if not path.exists() or depth > 4:
+        return ""
+    text = path.read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: _query_source(m.group(1), depth + 1), text)
 
 
 @cache

@@ -316,3 +316,11 @@ def test_private_penalty(receiver: str | None, name: str, penalty: float) -> Non
     marked = f"{receiver}.|" if receiver else "|"
     feats = features(cand(name, "member"), make_ctx(marked, receiver=receiver), RankingInputs())
     assert feats is not None and feats["private"] == penalty
+
+
+def test_private_member_already_used_on_this_receiver_is_less_private() -> None:
+    ctx = make_ctx("other.|", receiver="other")
+    unused = features(cand("_value", "member"), ctx, RankingInputs())
+    used = features(cand("_value", "member"), ctx, RankingInputs(member_counts={"_value": 3}))
+    assert unused is not None and used is not None
+    assert used["private"] < unused["private"]

@@ -62,7 +62,9 @@ class RawServer:
             if message.get("id") == msg_id:
                 return message
 
-    def initialize(self, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+    def initialize(
+        self, capabilities: dict[str, Any] | None = None, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         self.send(
             {
                 "id": 0,
@@ -71,7 +73,7 @@ class RawServer:
                     "processId": None,
                     "rootUri": None,
                     "capabilities": capabilities or {},
-                    "initializationOptions": {"model": {"backend": "none"}},
+                    "initializationOptions": options or {"model": {"backend": "none"}},
                 },
             }
         )

@@ -87,10 +87,11 @@ async def test_missing_model_is_one_warning_and_static_keeps_working(
     client = missing_model_client
     stats = await wait_model(client)
     assert stats["model"]["loaded"] is False
-    for _ in range(50):
+    for _ in range(400):  # polls: returns as soon as the message is there
         if client.messages:
             break
         await asyncio.sleep(0.05)
+    await barrier(client)  # and nothing else is on its way
     model_messages = [m for m in client.messages if "model" in m.message.lower()]
     assert len(model_messages) == 1
     assert model_messages[0].type == lsp.MessageType.Warning

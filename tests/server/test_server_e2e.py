@@ -60,7 +60,7 @@ async def test_index_progress_and_stats(client: LanguageClient) -> None:
     assert stats["model"]["generated_tokens"] == 0
     assert stats["cache"]["hits"] == 0 and stats["cache"]["misses"] == 0
     # stdlib logging reaches the client as window/logMessage (buffered until initialized).
-    for _ in range(50):
+    for _ in range(400):  # polls: returns as soon as the log line is there
         if any("index:" in m.message for m in client.log_messages):
             break
         await asyncio.sleep(0.05)
@@ -222,7 +222,7 @@ async def test_added_workspace_folder_is_indexed(client: LanguageClient, tmp_pat
             )
         )
     )
-    for _ in range(200):
+    for _ in range(600):  # polls: returns as soon as the second index build ends
         ends = [
             r
             for reports in client.progress_reports.values()
