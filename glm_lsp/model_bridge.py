@@ -50,6 +50,7 @@ class ModelBridge:
         self._last_progress: tuple[str, int | None] | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         self._shown: set[str] = set()  # messages already shown: each one once per session
+        self._off = "idle"  # model.state in the stats while there is no service
 
     @property
     def service(self) -> Any:
@@ -63,15 +64,18 @@ class ModelBridge:
         """Create the service for the current settings; it loads the model in the background."""
         server = self._server
         if server.settings.model.backend == "none":
+            self._off = "disabled"
             log.info("model disabled (model.backend = none)")
             return
         if _nothing_configured(server.settings):
+            self._off = "unconfigured"  # not an error: editors show "off", not a failure
             log.info("no model configured; static completion only")
             self._show_once(lsp.MessageType.Info, NO_MODEL_MESSAGE)
             return
         try:
             model_service = importlib.import_module("glm_lsp.model.inline").ModelService
         except (ImportError, AttributeError) as exc:
+            self._off = "unavailable"
             log.info("model support not available: %s", exc)
             return
         try:
@@ -150,7 +154,7 @@ class ModelBridge:
         """Sections for ``glm-lsp.stats`` (``model``, ``inline``, ``cache``)."""
         service = self._service
         if service is None:
-            return {}
+            return {"model": {"state": self._off}}
         try:
             raw = service.stats()
         except Exception:

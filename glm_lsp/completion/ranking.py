@@ -24,6 +24,10 @@ freq_member     n/a    1.5      ``log1p(n) / log1p(32)`` of its uses after this 
 member_local    n/a    0.5      ``log1p(n) / log1p(8)`` of its uses after this same receiver
                                 text in the enclosing function (``self.x`` earlier in the method)
 member_near     n/a    4.0      ``1 - d / 3000`` for the nearest use after this receiver text
+successor       n/a    3.5      ``log1p(n) / log1p(4)``: ``n`` times the member followed, elsewhere
+                                on this receiver, the member used just before the cursor
+                                (sequences repeat: ``self.begin(); self.write()``)
+predecessor     n/a    2.0      the same for the member that preceded the one used just after
 scope           1.4    2.4      nearness of the source: local/parameter 1, member .8, enclosing
                                 .7, module/import .6, builtin .35, keyword .3, workspace .15,
                                 word 0; minus .1 per scope (or base class) crossed
@@ -71,11 +75,13 @@ from glm_lsp.completion.lookups import type_fits
 from glm_lsp.completion.matching import match_quality
 from glm_lsp.completion.signals import (
     PROXIMITY_WINDOW,
+    called_names,
     enclosing_function,
     keyword_fit,
     line_after,
     line_identifiers,
     local_counts,
+    member_neighbours,
     nearest_occurrence,
     receiver_uses,
     word_parts,
@@ -105,6 +111,8 @@ WEIGHTS: dict[str, float] = {
     "model": 2.0,
     "guessed": -3.0,
     "line_after": -1.0,
+    "successor": 3.5,
+    "predecessor": 2.0,
 }
 """Weights for names (no receiver); the table in the module docstring explains each."""
 
@@ -167,6 +175,11 @@ class RankingInputs:
     line_words: Mapping[str, frozenset[str]] | None = None
     """The other identifiers on the cursor's line with their word parts; computed by
     :func:`rank`."""
+    neighbours: tuple[Mapping[str, int], Mapping[str, int]] | None = None
+    """Members that followed the receiver's previous member elsewhere, and that preceded its
+    next one (``signals.member_neighbours``); computed by :func:`rank` when None."""
+    called: frozenset[str] | None = None
+    """Bare names called in the enclosing function; computed by :func:`rank` when None."""
     line_after: frozenset[str] = frozenset()
     """The identifiers after the cursor on its line; computed by :func:`rank`."""
     receiver_counts: Mapping[str, int] = field(default_factory=dict)
@@ -191,8 +204,12 @@ def rank(
     current = ctx.text[ctx.replace_start : ctx.word_end]
     if ctx.receiver is not None and inputs.receiver_uses is None:
         inputs = replace(inputs, receiver_uses=receiver_uses(ctx))
+    if ctx.receiver is not None and inputs.neighbours is None:
+        inputs = replace(inputs, neighbours=member_neighbours(ctx))
     if inputs.local_counts is None:
         inputs = replace(inputs, local_counts=local_counts(ctx))
+    if inputs.called is None and ctx.receiver is None:
+        inputs = replace(inputs, called=called_names(ctx))
     if inputs.line_words is None:
         inputs = replace(inputs, line_words=line_identifiers(ctx), line_after=line_after(ctx))
     for cand in cands:
@@ -241,6 +258,11 @@ def features(
             feats["member_local"] = _log_scale(local_uses, 8)
         if distance >= 0:
             feats["member_near"] = max(0.0, 1.0 - distance / PROXIMITY_WINDOW)
+        follows, precedes = inputs.neighbours or ({}, {})
+        if follows.get(cand.name):
+            feats["successor"] = _log_scale(follows[cand.name], 4)
+        if precedes.get(cand.name):
+            feats["predecessor"] = _log_scale(precedes[cand.name], 4)
     feats["scope"] = max(0.0, SCOPE_VALUE.get(cand.source, 0.0) - 0.1 * cand.scope_distance)
     if cand.source == "keyword":  # keywords are everywhere: their occurrences mean nothing
         near = None
@@ -309,7 +331,7 @@ def _call_fit(cand: Candidate, ctx: CursorContext, inputs: RankingInputs) -> flo
     if cand.kind in _CALLABLE_KINDS:
         callable_ = True
     elif cand.kind in _VALUE_KINDS:
-        callable_ = False
+        callable_ = bool(inputs.called) and cand.name in (inputs.called or ())
     elif inputs.receiver_uses and cand.name in inputs.receiver_uses:
         _, _, calls = inputs.receiver_uses[cand.name]
         callable_ = calls > 0

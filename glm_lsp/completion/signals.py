@@ -80,6 +80,18 @@ def local_counts(ctx: CursorContext) -> dict[str, int]:
     return counts
 
 
+_CALLED = re.compile(r"(?<![\w.$])([A-Za-z_$][\w$]*)[ \t]*\(")
+
+
+def called_names(ctx: CursorContext) -> frozenset[str]:
+    """Bare names called in the enclosing function (``get_time()``): a variable holding a
+    function is a callable for the ``(`` after the cursor."""
+    lo, hi = local_span(ctx)
+    return frozenset(
+        m.group(1) for m in _CALLED.finditer(ctx.text, lo, hi) if m.start(1) != ctx.replace_start
+    )
+
+
 def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int, int]]:
     """How this very receiver was used around the cursor: ``self.x`` earlier in the method is
     the best predictor of ``self.|`` (one scan per request, not one per candidate)."""
@@ -106,6 +118,42 @@ def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int, int]]:
             best = d
         uses[m.group(1)] = (count, best, calls + (1 if m.group(2) else 0))
     return uses
+
+
+SEQUENCE_WINDOW = 8000
+
+
+def member_neighbours(ctx: CursorContext) -> tuple[dict[str, int], dict[str, int]]:
+    """Members that, elsewhere, followed the member used last before the cursor on this
+    receiver, and members that preceded the one used next after it. Code repeats its
+    sequences (``self.begin(); self.write(…)``): after ``self.begin``, what came next before
+    is a good guess."""
+    receiver = (ctx.receiver or "").strip()
+    if not receiver:
+        return {}, {}
+    op = re.escape(ctx.member_operator or ".")
+    pattern = re.compile(rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*([A-Za-z_$][\w$]*)")
+    sequence: list[str] = []
+    cursor = -1
+    lo, hi = max(0, ctx.offset - SEQUENCE_WINDOW), ctx.offset + SEQUENCE_WINDOW
+    for m in pattern.finditer(ctx.text, lo, hi):
+        if m.start(1) >= ctx.replace_start and cursor < 0:
+            cursor = len(sequence)
+        if m.start(1) != ctx.replace_start:
+            sequence.append(m.group(1))
+    if cursor < 0:
+        cursor = len(sequence)
+    before = sequence[cursor - 1] if cursor > 0 else None
+    after = sequence[cursor] if cursor < len(sequence) else None
+    follows: dict[str, int] = {}
+    precedes: dict[str, int] = {}
+    for i in range(len(sequence) - 1):
+        first, second = sequence[i], sequence[i + 1]
+        if first == before and i != cursor - 1:
+            follows[second] = follows.get(second, 0) + 1
+        if second == after and i + 1 != cursor:
+            precedes[first] = precedes.get(first, 0) + 1
+    return follows, precedes
 
 
 def nearest_occurrence(ctx: CursorContext, name: str) -> int | None:

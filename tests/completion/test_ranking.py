@@ -324,3 +324,20 @@ def test_private_member_already_used_on_this_receiver_is_less_private() -> None:
     used = features(cand("_value", "member"), ctx, RankingInputs(member_counts={"_value": 3}))
     assert unused is not None and used is not None
     assert used["private"] < unused["private"]
+
+
+def test_a_variable_called_nearby_fits_before_a_paren() -> None:
+    ctx = make_ctx("def f(clock):\n    get_time = clock\n    get_time()\n    x = get_t|()")
+    called = features(cand("get_time"), ctx, RankingInputs(called=frozenset({"get_time"})))
+    plain = features(cand("get_time"), ctx, RankingInputs(called=frozenset()))
+    assert called is not None and plain is not None
+    assert called["call_fit"] == 1.0 and plain["call_fit"] == -1.0
+
+
+def test_the_usual_successor_of_the_previous_member_ranks_first() -> None:
+    text = "self.open()\nself.read()\n" * 2 + "self.size\n" * 3 + "self.open()\nself.|"
+    got = order(
+        [cand("size", "member", "field"), cand("read", "member", "method")],
+        make_ctx(text, receiver="self"),
+    )
+    assert got == ["read", "size"]  # `size` is used more and nearer; `read` follows `open`

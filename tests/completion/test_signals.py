@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from glm_lsp.completion.signals import (
+    called_names,
     keyword_fit,
     line_words,
     local_counts,
+    member_neighbours,
     nearest_occurrence,
     receiver_uses,
     word_parts,
@@ -97,3 +99,26 @@ def test_nearest_occurrence_skips_partial_words() -> None:
 )
 def test_keyword_fit(marked: str, word: str, fit: float) -> None:
     assert keyword_fit(word, ctx_for(marked)) == fit
+
+
+def test_called_names_are_bare_calls_in_the_function() -> None:
+    src = "def f(timer, obj):\n    get = timer\n    get()\n    obj.run()\n    x = g|(1)\n"
+    called = called_names(ctx_for(src, function=True))
+    assert "get" in called
+    assert "run" not in called  # a member call, not a bare name
+    assert "g" not in called  # the name being typed is no evidence for itself
+
+
+def test_member_neighbours_learn_from_repeated_sequences() -> None:
+    src = (
+        "self.begin()\nself.write(a)\nself.end()\n"
+        "self.begin()\nself.flush()\nself.end()\n"
+        "self.begin()\nself.|\nself.end()\n"
+    )
+    follows, precedes = member_neighbours(ctx_for(src, receiver="self"))
+    assert follows == {"write": 1, "flush": 1}  # what came after `begin` elsewhere
+    assert precedes == {"write": 1, "flush": 1}  # what came before `end` elsewhere
+
+
+def test_member_neighbours_without_uses_is_empty() -> None:
+    assert member_neighbours(ctx_for("x = 1\nobj.|", receiver="obj")) == ({}, {})

@@ -113,6 +113,7 @@ async def test_default_settings_one_info_message_how_to_get_a_model(
     await barrier(client)  # the hint is sent at `initialized`, well before this answer
     stats = await command(client, "glm-lsp.stats")
     assert stats["model"]["loaded"] is False
+    assert stats["model"]["state"] == "unconfigured" and not stats["model"].get("error")
     shown = [(m.type, m.message) for m in client.messages]
     assert len(shown) == 1, shown
     kind, text = shown[0]

@@ -53,7 +53,7 @@ async def test_index_progress_and_stats(client: LanguageClient) -> None:
     assert stats["completion"]["p50_ms"] == 0 and stats["completion"]["p95_ms"] == 0
     assert stats["index"]["symbols"] > stats["index"]["files"]
     assert stats["inline"]["requests"] == 0 and stats["inline"]["cancelled"] == 0
-    assert stats["model"]["loaded"] is False
+    assert stats["model"]["loaded"] is False and stats["model"]["state"] == "disabled"
     assert stats["model"]["path"] is None
     for key in ("gpu_layers", "prompt_tokens_evaluated", "prompt_tokens_reused"):
         assert stats["model"][key] == 0, key
