@@ -128,6 +128,15 @@ class ModelBridge:
         self.close()
         self.start()
 
+    def update_settings(self, settings: Settings) -> None:
+        """Settings that leave the model as it is apply to the running service in place.
+
+        Reloading a multi-GB model because the user toggled ghost text or its length would
+        take seconds to minutes; the service reads these settings per request.
+        """
+        if self._service is not None:
+            self._service.settings = settings
+
     def close(self) -> None:
         service, self._service = self._service, None
         if self._progress is not None:

@@ -157,8 +157,10 @@ class GlmServer(LanguageServer):
             self.start_index()
         if old.cache != settings.cache and self.stores is not None:
             log.info("cache.dir changes take effect when the server restarts")
-        if announce and (old.model != settings.model or old.inline != settings.inline):
-            self.model.restart()
+        if announce and old.model != settings.model:
+            self.model.restart()  # a different model (or backend): load it
+        elif old != settings:
+            self.model.update_settings(settings)  # inline/completion knobs: no reload
 
     def show_settings_errors(self, errors: list[str]) -> None:
         text = "glm-lsp: invalid settings, defaults used: " + "; ".join(errors)

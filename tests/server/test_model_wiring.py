@@ -81,6 +81,25 @@ async def test_tiny_model_loads_and_answers_inline(model_client: LanguageClient)
     assert "values" in ranked(result)
 
 
+async def test_inline_settings_change_keeps_the_loaded_model(model_client: LanguageClient) -> None:
+    assert (await wait_model(model_client))["model"]["loaded"] is True
+    uri = "file:///tmp/keep.py"
+    open_doc(model_client, uri, "def f(values: list[int]) -> int:\n    total = 0\n    ")
+    await inline(model_client, uri, 2, 4)
+    before = (await command(model_client, "glm-lsp.stats"))["model"]
+    assert before["prompt_tokens_evaluated"] > 0
+    # Clients send the whole section; only the ghost-text length differs.
+    settings = {"model": {"path": str(TINY_MODEL), "threads": 1}, "inline": {"maxTokens": 24}}
+    model_client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(settings={"glmLsp": settings})
+    )
+    await barrier(model_client)
+    after = (await command(model_client, "glm-lsp.stats"))["model"]
+    # A reload would start a new service: not ready at once, counters back at zero.
+    assert after["state"] == "ready"
+    assert after["prompt_tokens_evaluated"] >= before["prompt_tokens_evaluated"]
+
+
 async def test_missing_model_is_one_warning_and_static_keeps_working(
     missing_model_client: LanguageClient,
 ) -> None:
@@ -120,7 +139,7 @@ async def test_default_settings_one_info_message_how_to_get_a_model(
     assert kind == lsp.MessageType.Info
     assert "glm-lsp models pull codegeex4-all-9b" in text
     assert "glmLsp.model.path" in text
-    # A model-related settings change restarts the model side; the hint is not shown again.
+    # Settings changes (here ghost-text length) do not repeat the hint.
     for tokens in (48, 64):
         client.workspace_did_change_configuration(
             lsp.DidChangeConfigurationParams(settings={"glmLsp": {"inline": {"maxTokens": tokens}}})
