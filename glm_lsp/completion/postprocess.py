@@ -44,6 +44,12 @@ def _following_lines(suffix: str, count: int) -> list[str]:
     return out[:count]
 
 
+def normalize_newlines(text: str) -> str:
+    """``\r\n`` and lone ``\r`` become ``\n``: the rules below split on ``\n`` only, and a raw
+    ``\r`` in ghost text renders as garbage (editors convert ``\n`` to the document's EOL)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def first_line_only(text: str) -> str:
     """LINE mode keeps the first line (the model may run on into the next statements)."""
     return text.split("\n", 1)[0]
@@ -247,7 +253,7 @@ class PostContext:
 
 def clean(text: str, ctx: PostContext) -> str | None:
     """All rules in order; ``None`` when nothing worth showing is left."""
-    text = trim_leading_space(text.rstrip(), ctx.line_prefix)
+    text = trim_leading_space(normalize_newlines(text).rstrip(), ctx.line_prefix)
     if not ctx.block:
         text = first_line_only(text)
     text = cut_suffix_repeat(text, ctx.line_prefix, ctx.suffix)

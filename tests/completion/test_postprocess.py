@@ -12,6 +12,7 @@ from glm_lsp.completion.postprocess import (
     cut_suffix_repeat,
     drop_duplicate_lines,
     first_line_only,
+    normalize_newlines,
     parse_errors,
     repair_member,
     stop_at_scope_end,
@@ -151,6 +152,14 @@ def test_trim_leading_space(text: str, line_prefix: str, expected: str) -> None:
     assert trim_leading_space(text, line_prefix) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a\r\nb", "a\nb"), ("add\ralue", "add\nalue"), ("a\n\rb", "a\n\nb"), ("ab", "ab")],
+)
+def test_normalize_newlines(text: str, expected: str) -> None:
+    assert normalize_newlines(text) == expected
+
+
 def test_first_line_only() -> None:
     assert first_line_only("a\nb") == "a"
     assert first_line_only("a") == "a"
@@ -184,6 +193,12 @@ def test_first_line_only() -> None:
         ),
         ("zzz()", PostContext("d.", "", False, "d.", PY, "", ("items",)), None),
         ("   \n", PostContext("", "", block=True), None),
+        # a raw carriage return from the model ends the line like a newline does
+        (
+            "add_item\ralue_",
+            PostContext("x = ", "\n", block=False, before="x = ", spec=PY),
+            "add_item",
+        ),
         ("z = x +/ 1", PostContext("", "\n", block=False, before="y = 1\n", spec=PY), None),
         # the hole at the cursor is an error already; the suggestion must still fill it
         ("x +/ 1", PostContext("y = ", "\n", block=False, before="y = ", spec=PY), None),
