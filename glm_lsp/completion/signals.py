@@ -120,7 +120,7 @@ def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int, int]]:
     return uses
 
 
-SEQUENCE_WINDOW = 8000
+SEQUENCE_WINDOW = 4000
 
 
 def member_neighbours(ctx: CursorContext) -> tuple[dict[str, int], dict[str, int]]:
