@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _MAX_EDITS = 16
 _MAX_DOCS = 64
+_QUIET_S = 0.08
+"""Delay before a background re-extraction starts: typing bursts reuse the previous symbols."""
 
 
 @dataclass
@@ -216,6 +218,9 @@ class CompletionEngine:
 
         def job() -> None:
             try:
+                # Let the request that triggered us (and the next keystroke's) finish first: the
+                # extraction holds the GIL for milliseconds, the dropdown has no such budget.
+                time.sleep(_QUIET_S)
                 self._store(uri, version, _extract(spec, text, tree, path or uri))
             except Exception:
                 log.exception("background symbol extraction failed for %s", uri)

@@ -217,6 +217,7 @@ def run_file(
                 "contentChanges": [{"range": {"start": start, "end": back_end}, "text": edit.name}],
             },
         )
+        time.sleep(pause)  # typing pace: a server's per-keystroke background work may finish
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     return result
 
