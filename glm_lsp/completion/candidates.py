@@ -285,6 +285,7 @@ def _scope_names(
     classes = [s for s in ctx.scopes if s.kind in ("class", "impl")]
     implicit_this = language in _IMPLICIT_THIS and classes
     scope_starts = {s.start for s in ctx.scopes if s.kind != "module"}
+    defining = _name_being_defined(ctx)
     for sym in sources.symbols_starting(file, ctx.prefix[:1]):
         if not out.wants(sym.name):
             continue
@@ -293,7 +294,7 @@ def _scope_names(
             if implicit_this and sym.container == classes[0].name:
                 out.add(from_symbol(sym, "enclosing", distance=1))
             continue
-        if not _visible(sym, offset, scope_starts):
+        if not _visible(sym, offset, scope_starts) or _being_defined(sym, ctx, defining):
             continue
         if sym.kind == "module" or sym.origin:
             out.add(from_symbol(sym, "import", len(ctx.scopes)))
@@ -306,6 +307,26 @@ def _scope_names(
     for local, target in file.imports.items():
         if not local.startswith("*"):
             out.add(Candidate(local, "module", "import", detail=target, scope_distance=9))
+
+
+_DEFINED_HERE = re.compile(
+    r"^\s*(?:(?:const|let|var|auto|final|mut)\s+)*([A-Za-z_$][\w$]*)\s*(?::[^=\n]*)?:?=(?!=)"
+)
+
+
+def _name_being_defined(ctx: CursorContext) -> str | None:
+    """The variable whose assignment the cursor is on the right of (``budget: int = |``).
+
+    It has no value yet, so offering it is noise; an earlier binding of the same name is a
+    separate symbol (defined on another line) and is still offered.
+    """
+    m = _DEFINED_HERE.match(ctx.line_prefix)
+    return m.group(1) if m is not None and m.end() <= len(ctx.line_prefix) else None
+
+
+def _being_defined(sym: Symbol, ctx: CursorContext, defining: str | None) -> bool:
+    line_start = ctx.offset - len(ctx.line_prefix)
+    return sym.name == defining and line_start <= sym.start < ctx.offset
 
 
 def _visible(sym: Symbol, offset: int, scope_starts: set[int]) -> bool:
@@ -382,6 +403,7 @@ def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet, fresh: bool
     also holds the prose of comments.
     """
     current = ctx.text[ctx.replace_start : ctx.word_end]
+    defining = _name_being_defined(ctx)
     counts = file.identifier_counts
     near: set[str] = set()
     if not fresh or ctx.language is None:
@@ -395,6 +417,8 @@ def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet, fresh: bool
     for word in [*words, *sorted(near - counts.keys())]:
         if attributes.get(word, 0) >= counts.get(word, 0) > 0:
             continue  # only ever used as `x.word`: not a name in scope
-        if (word == current and counts.get(word, 1) <= 1) or word in keywords or word[0].isdigit():
+        if (word in (current, defining) and counts.get(word, 1) <= 1) or word in keywords:
+            continue
+        if word[0].isdigit():
             continue
         out.add(Candidate(word, "text", "word", scope_distance=10))

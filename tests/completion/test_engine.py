@@ -91,6 +91,26 @@ def test_expected_int_ranks_int_names_first() -> None:
     assert got.index("count") < got.index("name")
 
 
+@pytest.mark.parametrize(
+    ("src", "language"),
+    [
+        ("def f(total: int) -> None:\n    budget: int = |\n    print(total)\n", "python"),
+        ("def f(total):\n    budget = |\n", "python"),
+        ("function f(total: number) {\n  const budget: number = |\n}\n", "typescript"),
+        ("func f(total int) {\n\tbudget := |\n}\n", "go"),
+    ],
+)
+def test_variable_being_assigned_is_not_offered(src: str, language: str) -> None:
+    got = names(complete(src, language))
+    assert "total" in got
+    assert "budget" not in got
+
+
+def test_earlier_binding_of_reassigned_name_is_offered() -> None:
+    got = names(complete("def f(xs):\n    budget = 1\n    budget = |\n"))
+    assert "budget" in got
+
+
 def test_unknown_receiver_uses_members_seen_on_that_name() -> None:
     src = "def f(cfg):\n    cfg.load()\n    cfg.save()\n    cfg.load()\n    cfg.|\n"
     # Both lead; their order is the ranking's (`save` followed `load` before: successor).
