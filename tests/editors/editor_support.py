@@ -7,7 +7,9 @@ A missing dependency is a test failure with the command that installs it, never 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,3 +113,32 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("GLM_LSP_MODEL", None)
     return env
+
+
+SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
+
+
+def run_driver(
+    argv: list[str],
+    env: dict[str, str],
+    expected_checks: int,
+    timeout: float,
+    cwd: Path | None = None,
+) -> None:
+    """Run a real-editor driver; fail unless it ran exactly ``expected_checks`` checks, all passed.
+
+    A driver that dies early (or an editor that exits 0 without running the script) never prints
+    its summary line, so a silent false pass is impossible.
+    """
+    proc = subprocess.run(
+        argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = proc.stdout + proc.stderr
+    print(output)  # shown with `pytest -rP`, and on failure
+    summary = SUMMARY.search(proc.stdout)
+    assert summary is not None, f"driver never reached its summary line:\n{output}"
+    checks, failures = int(summary.group(1)), int(summary.group(2))
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
+    assert failures == 0 and not failed, "\n".join(failed) + f"\n\nfull output:\n{output}"
+    assert checks == expected_checks, f"driver ran {checks} checks, expected {expected_checks}"
+    assert proc.returncode == 0, output

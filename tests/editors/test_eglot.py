@@ -7,16 +7,13 @@ our items in our order. The wrapper requires the driver's summary line and check
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from editor_support import DOT_LINE, SAMPLE_MEMBERS, require_tool
+from editor_support import DOT_LINE, SAMPLE_MEMBERS, require_tool, run_driver
 
 DRIVER = Path(__file__).with_name("eglot_e2e.el")
 EXPECTED_CHECKS = 3
-SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
 
 pytestmark = pytest.mark.slow
 
@@ -40,20 +37,10 @@ def test_eglot_completion(
         ),
     )
     # --batch skips the user init file but keeps Debian's site-start (which activates elpa-eglot).
-    proc = subprocess.run(
+    run_driver(
         [emacs, "--batch", "-l", str(DRIVER)],
-        env=env,
-        cwd=sample_workspace,
-        capture_output=True,
-        text=True,
+        env,
+        EXPECTED_CHECKS,
         timeout=180,
-        check=False,
+        cwd=sample_workspace,
     )
-    output = proc.stdout + proc.stderr
-    print(output)  # shown with `pytest -rP`, and on failure
-    summary = SUMMARY.search(proc.stdout)
-    assert summary is not None, f"driver never reached its summary line:\n{output}"
-    checks, failures = int(summary.group(1)), int(summary.group(2))
-    assert failures == 0, output
-    assert checks == EXPECTED_CHECKS, f"driver ran {checks} checks, expected {EXPECTED_CHECKS}"
-    assert proc.returncode == 0, output

@@ -8,16 +8,20 @@ exits 0 without checking cannot pass.
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from editor_support import DOT_LINE, EDITORS, GHOST_LINE, SAMPLE_MEMBERS, require_tool
+from editor_support import (
+    DOT_LINE,
+    EDITORS,
+    GHOST_LINE,
+    SAMPLE_MEMBERS,
+    require_tool,
+    run_driver,
+)
 
 DRIVER = Path(__file__).with_name("nvim_e2e.lua")
 EXPECTED_CHECKS = 18
-SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
 
 pytestmark = pytest.mark.slow
 
@@ -51,21 +55,10 @@ def test_neovim_end_to_end(
         GLM_E2E_MODEL=str(tiny_model) if tiny_model else "",
         GLM_E2E_NVIM=nvim,
     )
-    proc = subprocess.run(
+    run_driver(
         [nvim, "--headless", "--clean", "-l", str(DRIVER)],
-        env=env,
-        cwd=sample_workspace,
-        capture_output=True,
-        text=True,
+        env,
+        EXPECTED_CHECKS,
         timeout=400,
-        check=False,
+        cwd=sample_workspace,
     )
-    output = proc.stdout + proc.stderr
-    print(output)  # shown with `pytest -rP`, and on failure
-    summary = SUMMARY.search(proc.stdout)
-    assert summary is not None, f"driver never reached its summary line:\n{output}"
-    checks, failures = int(summary.group(1)), int(summary.group(2))
-    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
-    assert failures == 0 and not failed, "\n".join(failed) + f"\n\nfull output:\n{output}"
-    assert checks == EXPECTED_CHECKS, f"driver ran {checks} checks, expected {EXPECTED_CHECKS}"
-    assert proc.returncode == 0, output

@@ -9,7 +9,6 @@ line with the expected number of checks, so a driver that dies early cannot pass
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
@@ -20,13 +19,13 @@ from editor_support import (
     GHOST_LINE,
     SAMPLE_MEMBERS,
     require_tool,
+    run_driver,
 )
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "vscode_e2e.js"
 NODE_MODULES = HERE / "node" / "node_modules"
 EXPECTED_CHECKS = 14
-SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
 
 pytestmark = pytest.mark.slow
 
@@ -72,20 +71,4 @@ def test_vscode_end_to_end(
         GLM_E2E_TMP=str(tmp_path / "e2e"),
     )
     (tmp_path / "home").mkdir()
-    proc = subprocess.run(
-        [node, str(DRIVER)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
-    output = proc.stdout + proc.stderr
-    print(output)  # shown with `pytest -rP`, and on failure
-    summary = SUMMARY.search(proc.stdout)
-    assert summary is not None, f"driver never reached its summary line:\n{output}"
-    checks, failures = int(summary.group(1)), int(summary.group(2))
-    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
-    assert failures == 0 and not failed, "\n".join(failed) + f"\n\nfull output:\n{output}"
-    assert checks == EXPECTED_CHECKS, f"driver ran {checks} checks, expected {EXPECTED_CHECKS}"
-    assert proc.returncode == 0, output
+    run_driver([node, str(DRIVER)], env, EXPECTED_CHECKS, timeout=540)
