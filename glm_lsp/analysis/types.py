@@ -285,20 +285,12 @@ def _better(sym: Symbol, best: Symbol, at: int) -> bool:
 
 def _callee(expr: str) -> str | None:
     """``a.b(x, y)`` → ``a.b``; None when the parentheses do not close the whole expression."""
-    depth = 0
-    for i in range(len(expr) - 1, -1, -1):
-        ch = expr[i]
-        if ch in ")]}":
-            depth += 1
-        elif ch in "([{":
-            depth -= 1
-            if depth == 0:
-                head = expr[:i].strip()
-                return head if head and (_ATTR_TAIL.search(head) or "::" in head) else None
-    return None
+    head = _subscripted(expr)
+    return head if head and (_ATTR_TAIL.search(head) or "::" in head) else None
 
 
 def _subscripted(expr: str) -> str | None:
+    """What stands before the bracket group that ends ``expr``: ``xs[0]`` → ``xs``."""
     depth = 0
     for i in range(len(expr) - 1, -1, -1):
         ch = expr[i]
@@ -307,8 +299,7 @@ def _subscripted(expr: str) -> str | None:
         elif ch in "([{":
             depth -= 1
             if depth == 0:
-                head = expr[:i].strip()
-                return head or None
+                return expr[:i].strip() or None
     return None
 
 

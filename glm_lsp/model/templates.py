@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 # Fields whose values come from the user's files: tokenized without special tokens.
@@ -155,18 +155,12 @@ GLM4_CHAT = Template(
     description="GLM-4-9B-0414 chat: prefix continuation (no FIM training).",
 )
 
-GLM_EDGE_CHAT = Template(
+# GLM-Edge: the same chat continuation as GLM-4, without the `[gMASK]<sop>` prefix.
+GLM_EDGE_CHAT = replace(
+    GLM4_CHAT,
     name="glm-edge-chat",
-    family="glm",
     version="glm-edge-chat-continue-1",
-    fim=False,
-    references_open="<|system|>\nRelated code from other files:\n",
-    reference="###PATH:{path}\n{code}\n",
-    body=(
-        "<|user|>\nContinue this {language} file ({path}) from where it stops. "
-        "Reply with code only.<|assistant|>\n{prefix}"
-    ),
-    stop_tokens=_GLM_STOPS,
+    bos="",
     description="GLM-Edge 1.5B/4B chat: prefix continuation (no FIM training).",
 )
 
