@@ -6,37 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import pytest
+from cursor_ctx import make_ctx
 
 from glm_lsp.analysis.symbols import Symbol
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.ranking import WEIGHTS, RankingInputs, features, rank
-from glm_lsp.syntax.context import CursorContext, ExpectedType, Scope
-from glm_lsp.syntax.languages import spec_for
-
-
-def make_ctx(
-    marked: str, receiver: str | None = None, expected: str | None = None
-) -> CursorContext:
-    """Context for text with a ``|`` cursor; the prefix is the identifier before it."""
-    offset = marked.index("|")
-    text = marked.replace("|", "", 1)
-    start = offset
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-        start -= 1
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    return CursorContext(
-        language=spec_for("python"),
-        text=text,
-        offset=offset,
-        prefix=text[start:offset],
-        word_end=offset,
-        line_prefix=text[line_start:offset],
-        line_suffix=text[offset : line_end if line_end >= 0 else len(text)],
-        receiver=receiver,
-        member_operator="." if receiver else None,
-        expected=ExpectedType(expected, "annotation") if expected else None,
-    )
+from glm_lsp.syntax.context import CursorContext, Scope
 
 
 def order(cands: list[Candidate], ctx: CursorContext, **inputs: Mapping[str, object]) -> list[str]:

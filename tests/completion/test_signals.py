@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cursor_ctx import make_ctx
 
 from glm_lsp.completion.signals import (
     called_names,
@@ -14,31 +15,6 @@ from glm_lsp.completion.signals import (
     receiver_uses,
     word_parts,
 )
-from glm_lsp.syntax.context import CursorContext, Scope
-from glm_lsp.syntax.languages import spec_for
-
-
-def ctx_for(marked: str, receiver: str | None = None, function: bool = False) -> CursorContext:
-    offset = marked.index("|")
-    text = marked.replace("|", "", 1)
-    start = offset
-    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-        start -= 1
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    scopes = (Scope("function", "f", 0, len(text)),) if function else ()
-    return CursorContext(
-        language=spec_for("python"),
-        text=text,
-        offset=offset,
-        prefix=text[start:offset],
-        word_end=offset,
-        line_prefix=text[line_start:offset],
-        line_suffix=text[offset : line_end if line_end >= 0 else len(text)],
-        receiver=receiver,
-        member_operator="." if receiver else None,
-        scopes=scopes,
-    )
 
 
 @pytest.mark.parametrize(
@@ -56,7 +32,7 @@ def test_word_parts(name: str, parts: set[str]) -> None:
 
 
 def test_receiver_uses_counts_calls_and_distance() -> None:
-    ctx = ctx_for(
+    ctx = make_ctx(
         "def f(self):\n    self.a()\n    self.a()\n    other.b\n    self.c = 1\n    self.|",
         receiver="self",
         function=True,
@@ -69,17 +45,17 @@ def test_receiver_uses_counts_calls_and_distance() -> None:
 
 
 def test_local_counts_are_whole_words() -> None:
-    counts = local_counts(ctx_for("def f():\n    dd = d + dd\n    |", function=True))
+    counts = local_counts(make_ctx("def f():\n    dd = d + dd\n    |", function=True))
     assert counts["dd"] == 2 and counts["d"] == 1
 
 
 def test_line_words_skip_receiver_and_noise() -> None:
-    words = line_words(ctx_for("for action in self.|:", receiver="self"))
+    words = line_words(make_ctx("for action in self.|:", receiver="self"))
     assert words == {"action"}
 
 
 def test_nearest_occurrence_skips_partial_words() -> None:
-    ctx = ctx_for("value_x = 1\nvalue = 2\nother = value_x\nv|")
+    ctx = make_ctx("value_x = 1\nvalue = 2\nother = value_x\nv|")
     near = nearest_occurrence(ctx, "value")
     assert near == ctx.text.index("value = 2")
 
@@ -98,12 +74,12 @@ def test_nearest_occurrence_skips_partial_words() -> None:
     ],
 )
 def test_keyword_fit(marked: str, word: str, fit: float) -> None:
-    assert keyword_fit(word, ctx_for(marked)) == fit
+    assert keyword_fit(word, make_ctx(marked)) == fit
 
 
 def test_called_names_are_bare_calls_in_the_function() -> None:
     src = "def f(timer, obj):\n    get = timer\n    get()\n    obj.run()\n    x = g|(1)\n"
-    called = called_names(ctx_for(src, function=True))
+    called = called_names(make_ctx(src, function=True))
     assert "get" in called
     assert "run" not in called  # a member call, not a bare name
     assert "g" not in called  # the name being typed is no evidence for itself
@@ -115,10 +91,10 @@ def test_member_neighbours_learn_from_repeated_sequences() -> None:
         "self.begin()\nself.flush()\nself.end()\n"
         "self.begin()\nself.|\nself.end()\n"
     )
-    follows, precedes = member_neighbours(ctx_for(src, receiver="self"))
+    follows, precedes = member_neighbours(make_ctx(src, receiver="self"))
     assert follows == {"write": 1, "flush": 1}  # what came after `begin` elsewhere
     assert precedes == {"write": 1, "flush": 1}  # what came before `end` elsewhere
 
 
 def test_member_neighbours_without_uses_is_empty() -> None:
-    assert member_neighbours(ctx_for("x = 1\nobj.|", receiver="obj")) == ({}, {})
+    assert member_neighbours(make_ctx("x = 1\nobj.|", receiver="obj")) == ({}, {})
