@@ -4,7 +4,7 @@ Why: tests and the offline demo need a model that runs through the *real* llama.
 same architecture (``chatglm``, like CodeGeeX4-ALL-9B), the same tokenizer kind (byte-level BPE,
 ``chatglm-bpe`` pre-tokenizer) and the same special/FIM tokens as the real model, yet is ~1 MB
 and loads in milliseconds. Its weights are random (fixed seed): the text it generates is
-gibberish by design. A trained tiny model is separate work.
+gibberish by design. The trained model is ``glm-code-tiny`` (``train.py``, ``export.py``).
 
 Deterministic: same numpy/gguf/llama.cpp versions → same bytes (checked by the sha256 in
 ``models/tiny/README.md``). Run: ``python models/tiny/build_tiny.py [--out PATH]``.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import ctypes
 import hashlib
 import itertools
 import re
@@ -26,8 +25,11 @@ import gguf
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import chatglm_gguf  # noqa: E402
+
 DEFAULT_OUT = HERE / "glm-tiny-q8_0.gguf"
-ARCH = "chatglm"
 SEED = 20261122
 
 N_EMBD = 128
@@ -201,68 +203,47 @@ def build_vocab() -> tuple[list[str], list[int], list[str]]:
 
 def write_f32(path: Path) -> None:
     tokens, types, merges = build_vocab()
-    ids = {t: i for i, t in enumerate(tokens)}
     rng = np.random.default_rng(SEED)
 
     def mat(rows: int, cols: int) -> np.ndarray:
         values: np.ndarray = rng.standard_normal((rows, cols)) / np.sqrt(cols)
         return values.astype(np.float32)
 
-    writer = gguf.GGUFWriter(str(path), ARCH)
-    writer.add_name("glm-tiny-random (test model, random weights)")
-    writer.add_description("Random-weights chatglm GGUF for glm-lsp tests; output is gibberish.")
-    writer.add_context_length(N_CTX_TRAIN)
-    writer.add_embedding_length(N_EMBD)
-    writer.add_block_count(N_LAYER)
-    writer.add_feed_forward_length(N_FF)
-    writer.add_head_count(N_HEAD)
-    writer.add_head_count_kv(N_HEAD_KV)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_rope_dimension_count(HEAD_DIM // 2)
-    writer.add_file_type(int(gguf.LlamaFileType.ALL_F32))
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("chatglm-bpe")
-    writer.add_token_list(tokens)
-    writer.add_token_types(types)
-    writer.add_token_merges(merges)
-    writer.add_bos_token_id(ids["<|endoftext|>"])
-    writer.add_eos_token_id(ids["<|endoftext|>"])
-    writer.add_eot_token_id(ids["<|user|>"])
-    writer.add_pad_token_id(ids["<|endoftext|>"])
-    writer.add_add_bos_token(False)
-
     n_vocab = len(tokens)
     n_qkv = N_EMBD + 2 * N_HEAD_KV * HEAD_DIM
     ones = np.ones(N_EMBD, dtype=np.float32)
-    writer.add_tensor("token_embd.weight", mat(n_vocab, N_EMBD))
-    writer.add_tensor("output_norm.weight", ones.copy())
-    writer.add_tensor("output.weight", mat(n_vocab, N_EMBD))
+    tensors = {
+        "token_embd.weight": mat(n_vocab, N_EMBD),
+        "output_norm.weight": ones.copy(),
+        "output.weight": mat(n_vocab, N_EMBD),
+    }
     for layer in range(N_LAYER):
         prefix = f"blk.{layer}."
-        writer.add_tensor(prefix + "attn_norm.weight", ones.copy())
-        writer.add_tensor(prefix + "attn_qkv.weight", mat(n_qkv, N_EMBD))
-        writer.add_tensor(
-            prefix + "attn_qkv.bias", (0.02 * rng.standard_normal(n_qkv)).astype(np.float32)
-        )
-        writer.add_tensor(prefix + "attn_output.weight", mat(N_EMBD, N_EMBD))
-        writer.add_tensor(prefix + "ffn_norm.weight", ones.copy())
-        writer.add_tensor(prefix + "ffn_up.weight", mat(2 * N_FF, N_EMBD))
-        writer.add_tensor(prefix + "ffn_down.weight", mat(N_EMBD, N_FF))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-
-
-def quantize(src: Path, dst: Path) -> None:
-    import llama_cpp
-
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = 7  # LLAMA_FTYPE_MOSTLY_Q8_0
-    params.nthread = 1
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
-    if rc != 0:
-        raise SystemExit(f"llama_model_quantize failed with {rc}")
+        tensors[prefix + "attn_norm.weight"] = ones.copy()
+        tensors[prefix + "attn_qkv.weight"] = mat(n_qkv, N_EMBD)
+        tensors[prefix + "attn_qkv.bias"] = (0.02 * rng.standard_normal(n_qkv)).astype(np.float32)
+        tensors[prefix + "attn_output.weight"] = mat(N_EMBD, N_EMBD)
+        tensors[prefix + "ffn_norm.weight"] = ones.copy()
+        tensors[prefix + "ffn_up.weight"] = mat(2 * N_FF, N_EMBD)
+        tensors[prefix + "ffn_down.weight"] = mat(N_EMBD, N_FF)
+    hp = chatglm_gguf.HParams(
+        n_vocab=n_vocab,
+        n_embd=N_EMBD,
+        n_layer=N_LAYER,
+        n_head=N_HEAD,
+        n_head_kv=N_HEAD_KV,
+        n_ff=N_FF,
+        n_ctx=N_CTX_TRAIN,
+        n_rot=HEAD_DIM // 2,
+    )
+    chatglm_gguf.write(
+        path,
+        name="glm-tiny-random (test model, random weights)",
+        description="Random-weights chatglm GGUF for glm-lsp tests; output is gibberish.",
+        hp=hp,
+        vocab=chatglm_gguf.Vocab(tokens, types, merges),
+        tensors=tensors,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         f32 = Path(tmp) / "glm-tiny-f32.gguf"
         write_f32(f32)
-        quantize(f32, args.out)
+        chatglm_gguf.quantize(f32, args.out, "Q8_0")
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     sys.stderr.write(f"{args.out}  {args.out.stat().st_size} bytes  sha256 {digest}\n")
     return 0
