@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test job: set up (dev extras + real-editor dependencies), lint, type-check, run every test.
+# The test job: set up (dev + train extras, so tests/training has torch; real-editor
+# dependencies), lint, type-check, run every test.
 # Exits non-zero on any failure; pytest itself fails when no test was collected.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -191,10 +191,15 @@ def _usable(data: bytes) -> str | None:
         return None
 
 
+def _stdlib_skipped(rel: str) -> bool:
+    """Directories under the stdlib root that are not (usable) standard library code."""
+    return any(rel.startswith(d) or f"/{d}" in rel for d in STDLIB_SKIP_DIRS)
+
+
 def _stdlib_files(root: Path) -> Iterator[tuple[str, bytes]]:
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if any(rel.startswith(d) or f"/{d}" in rel for d in STDLIB_SKIP_DIRS):
+        if _stdlib_skipped(rel):
             continue
         yield rel, path.read_bytes()
 
@@ -273,6 +278,10 @@ def load(path: Path = MANIFEST, *, verify_hash: bool = True) -> list[Document]:
         file = (have.root / rel).resolve()
         if not file.is_relative_to(have.root.resolve()):
             raise CorpusError(f"{where}: path escapes its source")
+        inside = file.relative_to(have.root.resolve()).as_posix()
+        if source == "cpython-stdlib" and _stdlib_skipped(inside):
+            # e.g. the base interpreter's site-packages: third-party code, not PSF-licensed
+            raise CorpusError(f"{where}: not standard library code ({inside})")
         if source != "cpython-stdlib" and not _owned(source, rel):
             raise CorpusError(f"{where}: not a file of the {source} distribution")
         try:

@@ -6,7 +6,7 @@ fluent-looking nonsense). ``check`` runs the same tokens through llama.cpp and t
 module and compares the next-token distributions; ``tokenizer_agrees`` checks that llama.cpp's
 tokenizer, rebuilt from the GGUF, splits text exactly as the ``tokenizers`` BPE used in training.
 
-    python models/tiny/export.py                     # build/glm-code-tiny.pt -> glm-code-tiny-q8_0.gguf
+    python models/tiny/export.py     # build/glm-code-tiny.pt -> glm-code-tiny-q8_0.gguf
     python models/tiny/export.py --quant Q4_K_M --out /tmp/glm-code-tiny-q4_k_m.gguf
 """
 
@@ -121,8 +121,14 @@ def llama_logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
     import llama_cpp
 
     llm = llama_cpp.Llama(
-        str(gguf_path), n_ctx=max(64, len(ids) + 8), logits_all=True, verbose=False,
-        n_threads=1, n_threads_batch=1,
+        str(gguf_path),
+        n_ctx=max(64, len(ids) + 8),
+        logits_all=True,
+        verbose=False,
+        n_threads=1,
+        n_threads_batch=1,
+        type_k=0,  # F32 KV cache: compare the weights' layout, not the cache's f16 rounding
+        type_v=0,
     )
     try:
         llm.eval(ids)

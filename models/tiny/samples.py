@@ -36,6 +36,10 @@ class Doc:
 class Encoder:
     def __init__(self, tok: Tokenizer) -> None:
         self.tok = tok
+        # The user's code is text: a special token's spelling in it stays text, as in the server
+        # (llama.cpp tokenize(special=False)); ``add_special_tokens`` does not control that.
+        self.text_tok = Tokenizer.from_str(tok.to_str())
+        self.text_tok.encode_special_tokens = True
         self.eos = self._id("<|endoftext|>")
 
     def _id(self, text: str) -> int:
@@ -45,7 +49,7 @@ class Encoder:
         return int(found)
 
     def plain(self, text: str) -> list[int]:
-        return list(self.tok.encode(text, add_special_tokens=False).ids) if text else []
+        return list(self.text_tok.encode(text, add_special_tokens=False).ids) if text else []
 
     def special(self, text: str) -> list[int]:
         return list(self.tok.encode(text, add_special_tokens=True).ids) if text else []
