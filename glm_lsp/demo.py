@@ -25,7 +25,6 @@ from pygls.lsp.client import LanguageClient
 from glm_lsp import __version__
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_workspace"
-TINY_MODEL = SAMPLE.parent.parent / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 INDEX_TIMEOUT_S = 60.0
 MODEL_TIMEOUT_S = 60.0
 SHOW_EMPTY_GHOST = True
@@ -130,18 +129,34 @@ class ProgressWatch:
 
 
 def model_options() -> dict[str, Any]:
-    """Ghost text from ``$GLM_LSP_MODEL`` when set, else from the shipped tiny test model."""
+    """Ghost text from ``$GLM_LSP_MODEL`` when set, else from the embedded default model.
+
+    The embedded default is not passed as ``model.path``: the server is started with no model
+    settings and chooses it itself, exactly as a fresh install does.
+    """
     if os.environ.get("GLM_LSP_MODEL"):
         print(f"[demo] model: {os.environ['GLM_LSP_MODEL']} (from GLM_LSP_MODEL)")
         return {}
-    if TINY_MODEL.exists():
+    from glm_lsp.model.catalog import models_dir
+    from glm_lsp.model.loading import embedded_default
+
+    entry = embedded_default()
+    if entry is None:
+        print("[demo] no embedded default model in the catalog: static completion only")
+        return {"model": {"backend": "none"}}
+    path = entry.path_in(models_dir())
+    if not path.is_file():
         print(
-            f"[demo] ghost text comes from {TINY_MODEL.name}, a tiny TEST model with random "
-            "weights:\n       its text is gibberish. It shows the plumbing, not the quality; "
-            "set GLM_LSP_MODEL to a real GLM GGUF for real suggestions."
+            f"[demo] the embedded default model {entry.name} is missing ({path}): static "
+            "completion only; reinstall glm-lsp or set GLM_LSP_MODEL to a GGUF file"
         )
-        return {"model": {"path": str(TINY_MODEL), "threads": 2}}
-    return {"model": {"backend": "none"}}
+        return {"model": {"backend": "none"}}
+    print(
+        f"[demo] ghost text comes from {entry.name} ({path.name}), the embedded default: a\n"
+        "       small model trained on Python; expect short plausible completions, not 9B\n"
+        "       quality. Set GLM_LSP_MODEL to a real GLM GGUF (codegeex4-all-9b) for more."
+    )
+    return {"model": {"threads": 2}}
 
 
 async def _demo(root: Path, items: int, verbose: int) -> int:

@@ -33,11 +33,12 @@ ITEMS_BUDGET_S = 0.02
 """How long the dropdown waits for model items before going out without them."""
 
 NO_MODEL_MESSAGE = (
-    "glm-lsp: no model configured; completion comes from static analysis. For model "
-    "suggestions run `glm-lsp models pull codegeex4-all-9b` and set glmLsp.model.name to "
-    "codegeex4-all-9b, or set glmLsp.model.path to a GGUF file."
+    "glm-lsp: no model configured and no embedded default model; completion comes from static "
+    "analysis. For model suggestions run `glm-lsp models pull codegeex4-all-9b` and set "
+    "glmLsp.model.name to codegeex4-all-9b, or set glmLsp.model.path to a GGUF file."
 )
-"""Shown once per session (info, not an error): the default settings are a valid set-up."""
+"""Shown once per session (info, not an error) when nothing is configured and the catalog has
+no embedded default (with one, the default settings load it: ``loading.make_backend``)."""
 
 
 class ModelBridge:
@@ -67,9 +68,9 @@ class ModelBridge:
             self._off = "disabled"
             log.info("model disabled (model.backend = none)")
             return
-        if _nothing_configured(server.settings):
+        if _nothing_configured(server.settings) and not _has_embedded_default():
             self._off = "unconfigured"  # not an error: editors show "off", not a failure
-            log.info("no model configured; static completion only")
+            log.info("no model configured and no embedded default; static completion only")
             self._show_once(lsp.MessageType.Info, NO_MODEL_MESSAGE)
             return
         try:
@@ -261,6 +262,20 @@ def _nothing_configured(settings: Settings) -> bool:
         and not model.name
         and not os.environ.get("GLM_LSP_MODEL")
     )
+
+
+def _has_embedded_default() -> bool:
+    """Whether the catalog names an embedded default model (``default = true``).
+
+    With one, unconfigured settings go to ``ModelService``, which loads it or, when its file is
+    missing or corrupt, fails with a message that says so. Without one (an installation without
+    the catalog) the old "no model configured" hint stands.
+    """
+    try:
+        loading = importlib.import_module("glm_lsp.model.loading")
+    except ImportError:
+        return False
+    return loading.embedded_default() is not None
 
 
 def _position(doc: Any, line: Any, offset: int) -> lsp.Position:

@@ -5,6 +5,11 @@ template go together. A pinned sha256 guards against a truncated or swapped down
 one means "not pinned yet" and ``verify`` says so (and prints the digest it computed) rather than
 pretending. Pulling is the only network use in glm-lsp, it happens only on this explicit command,
 and it fails fast with a clear message when offline.
+
+One entry may be marked ``default = true``: the embedded model glm-lsp uses when no model is
+configured (it ships next to the catalog, so it works offline). ``$GLM_LSP_CATALOG`` points at
+another catalog file; entries' ``local`` paths are relative to the catalog that lists them, so a
+test (or a packager) can swap the embedded default without touching the shipped one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,7 +34,18 @@ from glm_lsp.model.gguf_info import GgufError, read_gguf_info
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = REPO_ROOT / "models" / "catalog.toml"
+CATALOG_ENV = "GLM_LSP_CATALOG"
 MODELS_DIR_ENV = "GLM_LSP_MODELS_DIR"
+
+
+class CatalogError(ValueError):
+    """The catalog file is readable TOML but its entries break a rule (message says which)."""
+
+
+def catalog_path() -> Path:
+    """``$GLM_LSP_CATALOG`` when set, else ``models/catalog.toml`` of this installation."""
+    env = os.environ.get(CATALOG_ENV)
+    return Path(env).expanduser() if env else CATALOG_PATH
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,10 @@ class CatalogEntry:
     recommended: bool = False
     notes: str = ""
     local: str = ""
+    default: bool = False
+    """The embedded default: used when no model is configured (at most one entry)."""
+    catalog_dir: Path | None = field(default=None, compare=False, repr=False)
+    """Directory of the catalog file that listed this entry (set by ``load_catalog``)."""
 
     @property
     def pinned(self) -> bool:
@@ -55,18 +75,41 @@ class CatalogEntry:
     def path_in(self, models_dir: Path) -> Path:
         """Where the file lives: shipped next to the catalog, else in the models directory."""
         if self.local:
-            return CATALOG_PATH.parent / self.local
+            return (self.catalog_dir or catalog_path().parent) / self.local
         return models_dir / self.file
 
 
 def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
-    data = tomllib.loads((path or CATALOG_PATH).read_text(encoding="utf-8"))
-    fields = CatalogEntry.__dataclass_fields__
+    """Entries of ``path`` (default: :func:`catalog_path`); ``CatalogError`` on a broken rule.
+
+    Raises ``OSError`` (unreadable), ``tomllib.TOMLDecodeError`` or ``CatalogError``.
+    """
+    source = path or catalog_path()
+    data = tomllib.loads(source.read_text(encoding="utf-8"))
+    fields = set(CatalogEntry.__dataclass_fields__) - {"catalog_dir"}
     entries = []
     for raw in data.get("model", []):
         values: dict[str, Any] = {k: v for k, v in raw.items() if k in fields}
-        entries.append(CatalogEntry(**values))
+        if not isinstance(values.get("default", False), bool):
+            raise CatalogError(f"{source}: model {values.get('name')!r}: default must be a boolean")
+        try:
+            entries.append(CatalogEntry(**values, catalog_dir=source.parent))
+        except TypeError as exc:  # a required field is missing
+            raise CatalogError(f"{source}: model {values.get('name')!r}: {exc}") from exc
+    defaults = [e.name for e in entries if e.default]
+    if len(defaults) > 1:
+        raise CatalogError(
+            f"{source}: only one model may be the embedded default, found {', '.join(defaults)}"
+        )
     return entries
+
+
+def default_entry(entries: list[CatalogEntry] | None = None) -> CatalogEntry | None:
+    """The catalog's embedded default model (``default = true``), if it has one."""
+    for entry in entries if entries is not None else load_catalog():
+        if entry.default:
+            return entry
+    return None
 
 
 def find_entry(name: str, entries: list[CatalogEntry] | None = None) -> CatalogEntry | None:
@@ -154,6 +197,7 @@ def _cmd_list(entries: list[CatalogEntry], directory: Path) -> int:
         state = "present" if entry.file and path.is_file() else "not downloaded"
         pin = "sha256 pinned" if entry.pinned else "sha256 NOT pinned"
         star = " *recommended*" if entry.recommended else ""
+        star += " *embedded default*" if entry.default else ""
         head = f"{entry.name:<20} {entry.size_hint:>10}  template={entry.template:<14}"
         _out(f"{head} {state}, {pin}{star}")
         _out(f"    {entry.title}")
@@ -273,7 +317,7 @@ def models_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         entries = load_catalog(args.catalog)
-    except (OSError, tomllib.TOMLDecodeError, TypeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, CatalogError) as exc:
         _err(f"cannot read the model catalog: {exc}")
         return 2
     directory = args.dir.expanduser() if args.dir else models_dir()

@@ -18,7 +18,7 @@ from typing import Any
 
 from glm_lsp.model.catalog import models_dir, resolve_model, template_for_file
 from glm_lsp.model.gguf_info import GgufError, read_gguf_info
-from glm_lsp.model.llama import default_threads, default_tiny_model_path
+from glm_lsp.model.llama import default_threads, default_tiny_model_path, train_context
 from glm_lsp.model.templates import select_template
 
 MODEL_ENV = "GLM_LSP_MODEL"
@@ -47,21 +47,40 @@ def check_llama() -> dict[str, Any]:
 
 
 def check_model(spec: str | None) -> dict[str, Any]:
-    source = "argument" if spec else ("$" + MODEL_ENV if os.environ.get(MODEL_ENV) else "tiny")
-    spec = spec or os.environ.get(MODEL_ENV)
-    path = resolve_model(spec) if spec else default_tiny_model_path()
+    """The model the server would use with no settings: ``spec``, else ``$GLM_LSP_MODEL``, else
+    the catalog's embedded default (as ``loading.choose_model``)."""
+    from glm_lsp.model.loading import embedded_default
+
+    env = os.environ.get(MODEL_ENV)
+    entry = None if spec or env else embedded_default()
+    if spec or env:
+        source = "argument" if spec else "$" + MODEL_ENV
+        path = resolve_model(spec or env or "")
+    elif entry is not None:
+        source = f"embedded default ({entry.name})"
+        path = entry.path_in(models_dir())
+    else:
+        return {
+            "ok": False,
+            "source": "none",
+            "error": "no model given and the catalog has no embedded default",
+            "fix": "glm-lsp models pull codegeex4-all-9b, or pass --model PATH",
+        }
     if path is None:
         return {
             "ok": False,
             "source": source,
-            "error": f"{spec!r} is neither a file nor a catalog model",
+            "error": f"{spec or env!r} is neither a file nor a catalog model",
             "fix": "glm-lsp models list",
         }
     result: dict[str, Any] = {"source": source, "path": str(path)}
     try:
         info = read_gguf_info(path)
     except GgufError as exc:
-        result.update(ok=False, error=str(exc), fix="glm-lsp models pull NAME, or fix model.path")
+        fix = "glm-lsp models pull NAME, or fix model.path"
+        if entry is not None:
+            fix = "reinstall glm-lsp (the embedded model ships with it), or set model.path"
+        result.update(ok=False, error=str(exc), fix=fix)
         return result
     template = select_template(info.metadata, info.tokens or (), template_for_file(path))
     result.update(
@@ -69,13 +88,19 @@ def check_model(spec: str | None) -> dict[str, Any]:
         architecture=info.architecture,
         name=info.name,
         size=info.file_size,
+        context_length=train_context(info),
         template=template.name if template else None,
         fim=template.fim if template else None,
     )
     if template is None:
         result["fix"] = "unknown model family: set model.template (see glm-lsp models list)"
-    if path == default_tiny_model_path():
+    embedded = entry or embedded_default()
+    if path.resolve() == default_tiny_model_path().resolve():
         result["note"] = "tiny random-weights test model: output is gibberish"
+    elif embedded is not None and path.resolve() == embedded.path_in(models_dir()).resolve():
+        result["note"] = (
+            "small model trained on Python; expect short plausible completions, not 9B quality"
+        )
     return result
 
 
@@ -156,7 +181,9 @@ def _print_text(report: dict[str, Any]) -> None:
 def doctor_main(argv: list[str] | None = None) -> int:
     """``glm-lsp doctor [--model PATH|NAME] [--load] [--json]``; 0 when all checks pass."""
     parser = argparse.ArgumentParser(prog="glm-lsp doctor", description=__doc__)
-    parser.add_argument("--model", help="GGUF path or catalog name (default $GLM_LSP_MODEL/tiny)")
+    parser.add_argument(
+        "--model", help="GGUF path or catalog name (default: $GLM_LSP_MODEL, else the embedded one)"
+    )
     parser.add_argument("--load", action="store_true", help="also load it and time 16 tokens")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)

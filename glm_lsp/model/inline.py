@@ -342,9 +342,22 @@ class ModelService:
         template = getattr(self._backend, "template", None)
         return template if isinstance(template, Template) else CODEGEEX4
 
+    def context_tokens(self) -> int:
+        """The context a prompt and its generation must fit: ``model.contextSize``, lowered to
+        the length the model was trained on when the backend knows it (``n_ctx_train``; the
+        embedded glm-code-tiny has 1024). Longer prompts would sit at positions the model never
+        saw in training, and would be cut by the backend anyway, losing the cursor's context
+        in an unplanned place."""
+        size = self.settings.model.context_size
+        trained = getattr(self._backend, "n_ctx_train", 0)
+        if isinstance(trained, int) and 0 < trained < size:
+            return trained
+        return size
+
     def budget(self) -> Budget:
-        model = self.settings.model
-        room = model.context_size - self.settings.inline.max_tokens - 64
+        """Prompt tokens: the context less the generation and a margin for the template's own
+        tokens (path header, FIM markers), at most ``_PROMPT_CAP``."""
+        room = self.context_tokens() - self.settings.inline.max_tokens - 64
         return Budget(total=max(128, min(room, _PROMPT_CAP)))
 
     def _prepare(

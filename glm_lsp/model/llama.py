@@ -44,8 +44,20 @@ _HEAD_KEEP = 16  # tokens kept from the start of an over-long prompt (the templa
 
 
 def default_tiny_model_path() -> Path:
-    """The random-weights test model shipped in ``models/tiny/`` (a source checkout)."""
+    """The random-weights test model shipped in ``models/tiny/`` (a source checkout); plumbing
+    tests use it. The embedded default model is the catalog's ``default`` entry instead."""
     return Path(__file__).resolve().parents[2] / "models" / "tiny" / TINY_MODEL_FILE
+
+
+def train_context(info: GgufInfo) -> int:
+    """``<arch>.context_length`` from the GGUF header: the longest sequence the model was
+    trained on (0 when the header does not say). Positions beyond it were never seen in
+    training, so prompts longer than this give garbage on small models."""
+    value = info.metadata.get(f"{info.architecture}.context_length", 0)
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def route_native_logs() -> None:
@@ -124,15 +136,19 @@ class LlamaBackend:
         n_batch: int = 256,
         template: str | None = None,
         abort_callback: bool = True,
+        bad_file_hint: str = "",
     ) -> None:
         self.path = Path(path).expanduser()
-        self.context_size = context_size
+        self.requested_context = context_size
+        self.context_size = context_size  # min(requested, n_ctx_train) once loaded
+        self.n_ctx_train = 0  # from the GGUF header at load; 0 = unknown
         self.gpu_layers_setting = gpu_layers
         self.n_threads = n_threads or default_threads()
         self.n_threads_batch = n_threads_batch or self.n_threads
         self.n_batch = max(8, n_batch)
         self.template_name = template
         self.use_abort_callback = abort_callback
+        self.bad_file_hint = bad_file_hint  # appended when the file fails validation
         self.template: Template | None = None
         self.gguf: GgufInfo | None = None
         self.gpu_layers = 0
@@ -156,8 +172,25 @@ class LlamaBackend:
         if self._llm is not None:
             return
         start = time.perf_counter()
-        info = validate_model_file(self.path)
+        try:
+            info = validate_model_file(self.path)
+        except ModelLoadError as exc:
+            if not self.bad_file_hint:
+                raise
+            raise ModelLoadError(f"{exc}; {self.bad_file_hint}") from exc
         self.gguf = info
+        self.n_ctx_train = train_context(info)
+        if 0 < self.n_ctx_train < self.requested_context:
+            log.info(
+                "%s was trained on %d-token contexts: using %d, not model.contextSize %d",
+                self.path.name,
+                self.n_ctx_train,
+                self.n_ctx_train,
+                self.requested_context,
+            )
+            self.context_size = self.n_ctx_train
+        else:
+            self.context_size = self.requested_context
         try:
             import llama_cpp  # noqa: F401  (fail here with a clear message, not mid-load)
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -273,6 +306,7 @@ class LlamaBackend:
             "model_name": gguf.name if gguf else None,
             "file_size": gguf.file_size if gguf else None,
             "context_size": self.context_size,
+            "n_ctx_train": self.n_ctx_train,
             "gpu_layers": self.gpu_layers,
             "fell_back_to_cpu": self.fell_back_to_cpu,
             "n_threads": self.n_threads,

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from glm_lsp.model.catalog import find_entry, load_catalog, models_main, resolve_model
+from glm_lsp.model.catalog import (
+    CatalogError,
+    default_entry,
+    find_entry,
+    load_catalog,
+    models_dir,
+    models_main,
+    resolve_model,
+)
 from glm_lsp.model.llama import default_tiny_model_path
 from glm_lsp.model.templates import TEMPLATES
 
@@ -43,6 +51,104 @@ def test_list_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert models_main(["--dir", str(tmp_path), "list"]) == 0
     out = capsys.readouterr().out
     assert "codegeex4-all-9b" in out and "NOT pinned" in out
+    default_line = next(line for line in out.splitlines() if "*embedded default*" in line)
+    assert default_line.startswith("glm-code-tiny ")
+
+
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def test_the_embedded_default_is_the_trained_tiny_model() -> None:
+    defaults = [e for e in ENTRIES if e.default]
+    assert [e.name for e in defaults] == ["glm-code-tiny"]
+    entry = defaults[0]
+    assert entry.path_in(Path("/elsewhere")) == REPO_MODELS / "tiny" / "glm-code-tiny-q8_0.gguf"
+    assert (entry.template, entry.arch, entry.repo) == ("codegeex4", "chatglm", "")
+    assert "embedded default" in entry.title and "CORPUS.md" in entry.license
+    assert not entry.recommended
+    assert default_entry() == entry
+    # the random-weights test model stays for plumbing tests, and is not the default
+    tiny = find_entry("glm-tiny-test")
+    assert tiny is not None and not tiny.default
+
+
+def test_embedded_default_file_is_shipped_and_verifies(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Holds both before the final file is pinned (size 0, empty sha256: verify says "not
+    verified" and passes on a well-formed GGUF) and after (both must then match)."""
+    entry = default_entry()
+    assert entry is not None
+    path = entry.path_in(models_dir())
+    assert path.is_file(), f"{path} is missing"
+    data = path.read_bytes()
+    if entry.size:
+        assert len(data) == entry.size
+    if entry.pinned:
+        assert hashlib.sha256(data).hexdigest() == entry.sha256
+    assert models_main(["verify", "glm-code-tiny"]) == 0
+    out = capsys.readouterr().out
+    assert ("sha256 matches" if entry.pinned else "pins no sha256") in out
+    # the whole-directory verify (no target) includes it and still passes
+    assert models_main(["--dir", str(tmp_path), "verify"]) == 0
+    assert "glm-code-tiny" in capsys.readouterr().out
+
+
+_ENTRY = """
+[[model]]
+name = "{name}"
+title = "t"
+repo = ""
+file = "{name}.gguf"
+local = "{name}.gguf"
+size = 0
+size_hint = "1 MB"
+sha256 = ""
+template = "codegeex4"
+arch = "chatglm"
+license = "Apache-2.0"
+default = {default}
+"""
+
+
+def _catalog(tmp_path: Path, *entries: tuple[str, str]) -> Path:
+    path = tmp_path / "catalog.toml"
+    text = "".join(_ENTRY.format(name=name, default=default) for name, default in entries)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_two_embedded_defaults_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _catalog(tmp_path, ("one", "true"), ("two", "true"))
+    with pytest.raises(CatalogError, match="only one model may be the embedded default"):
+        load_catalog(path)
+    assert models_main(["--catalog", str(path), "list"]) == 2
+    assert "one, two" in capsys.readouterr().err
+
+
+def test_default_must_be_a_boolean(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="default must be a boolean"):
+        load_catalog(_catalog(tmp_path, ("one", '"yes"')))
+
+
+def test_catalog_without_a_default(tmp_path: Path) -> None:
+    entries = load_catalog(_catalog(tmp_path, ("one", "false"), ("two", "false")))
+    assert default_entry(entries) is None
+
+
+def test_catalog_path_is_injectable_and_local_files_follow_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``$GLM_LSP_CATALOG`` swaps the catalog; ``local`` is relative to the file that says it."""
+    _catalog(tmp_path, ("mine", "true"))
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(tmp_path / "catalog.toml"))
+    entry = default_entry()
+    assert entry is not None and entry.name == "mine"
+    assert entry.path_in(Path("/unused")) == tmp_path / "mine.gguf"
+    assert resolve_model("mine") == tmp_path / "mine.gguf"
+    assert find_entry("glm-code-tiny") is None
 
 
 def test_verify_pinned_and_unpinned(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

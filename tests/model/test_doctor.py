@@ -10,14 +10,41 @@ import pytest
 from glm_lsp.model.doctor import doctor_main
 
 
-def test_doctor_json_with_tiny_model(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture(autouse=True)
+def no_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.delenv("GLM_LSP_CATALOG", raising=False)
+
+
+def test_doctor_json_with_the_embedded_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """No argument, no env: the model the server would load with default settings."""
     assert doctor_main(["--json", "--load"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["llama_cpp"]["ok"] is True
-    assert report["model"]["architecture"] == "chatglm"
-    assert report["model"]["template"] == "codegeex4"
+    model = report["model"]
+    assert model["source"] == "embedded default (glm-code-tiny)"
+    assert Path(model["path"]).name == "glm-code-tiny-q8_0.gguf"
+    assert model["architecture"] == "chatglm"
+    assert model["template"] == "codegeex4"
+    assert model["context_length"] == 1024
+    assert "trained on Python" in model["note"] and "gibberish" not in model["note"]
     assert "python" in report["grammars"]["found"]
     assert report["load"]["ok"] is True
+
+
+def test_doctor_names_the_random_test_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert doctor_main(["--json", "--model", "glm-tiny-test"]) == 0
+    model = json.loads(capsys.readouterr().out)["model"]
+    assert model["source"] == "argument" and model["context_length"] == 8192
+    assert "gibberish" in model["note"]
+
+
+def test_doctor_names_the_embedded_model_given_by_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert doctor_main(["--json", "--model", "glm-code-tiny"]) == 0
+    model = json.loads(capsys.readouterr().out)["model"]
+    assert model["source"] == "argument" and "trained on Python" in model["note"]
 
 
 def test_doctor_reports_broken_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -26,3 +53,21 @@ def test_doctor_reports_broken_model(capsys: pytest.CaptureFixture[str], tmp_pat
     assert doctor_main(["--model", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "!! model" in out and "fix:" in out
+
+
+def test_doctor_reports_a_missing_embedded_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        '[[model]]\nname = "emb"\ntitle = "t"\nrepo = ""\nfile = "emb.gguf"\n'
+        'local = "emb.gguf"\nsize = 0\nsize_hint = "1 MB"\nsha256 = ""\n'
+        'template = "codegeex4"\narch = "chatglm"\nlicense = "x"\ndefault = true\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(catalog))
+    assert doctor_main(["--json"]) == 1
+    model = json.loads(capsys.readouterr().out)["model"]
+    assert model["ok"] is False and model["source"] == "embedded default (emb)"
+    assert str(tmp_path / "emb.gguf") in model["error"]
+    assert "reinstall glm-lsp" in model["fix"]

@@ -22,6 +22,8 @@ from glm_lsp.model.backend import (
     cut_at_stop_strings,
 )
 from glm_lsp.model.inline import InlineSuggestion, ModelService, candidate_from_text
+from glm_lsp.model.loading import NoModel, make_backend
+from glm_lsp.model.mode import choose_mode
 from glm_lsp.syntax.context import build_context
 from glm_lsp.syntax.languages import spec_for
 from glm_lsp.syntax.parse import ParsedDocument, parse_text
@@ -153,8 +155,13 @@ async def test_load_failure_gives_one_message_and_no_suggestions() -> None:
     service.close()
 
 
-async def test_no_model_configured_and_backend_none(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_model_configured_and_backend_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Nothing configured and a catalog without an embedded default: the old message."""
     monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    (tmp_path / "catalog.toml").write_text("# no models\n", encoding="utf-8")
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(tmp_path / "catalog.toml"))
     errors: list[str] = []
     service = ModelService(Settings(), on_error=errors.append)
     service.start()
@@ -373,24 +380,171 @@ async def test_tiny_gguf_typing_reuses_the_kv_cache() -> None:
     service.close()
 
 
+def _embedded_catalog(directory: Path, file: str = "emb.gguf") -> Path:
+    """A catalog whose embedded default is ``directory / file`` (present or not)."""
+    path = directory / "catalog.toml"
+    path.write_text(
+        "[[model]]\n"
+        'name = "emb"\ntitle = "t"\nrepo = ""\n'
+        f'file = "{file}"\nlocal = "{file}"\n'
+        'size = 0\nsize_hint = "1 MB"\nsha256 = ""\ntemplate = "codegeex4"\n'
+        'arch = "chatglm"\nlicense = "Apache-2.0"\ndefault = true\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_model_path_resolution_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from glm_lsp.model.loading import resolve_model_path
+    from glm_lsp.model.loading import choose_model, resolve_model_path
 
     monkeypatch.setenv("GLM_LSP_MODELS_DIR", str(tmp_path))
     monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(_embedded_catalog(tmp_path)))
     s = Settings()
 
     def with_model(**kw: Any) -> Settings:
         return dataclasses.replace(s, model=dataclasses.replace(s.model, **kw))
 
+    # nothing configured: the embedded default, but only when its file is there
+    assert choose_model(s).source == "embedded default"
     assert resolve_model_path(s) is None
+    (tmp_path / "emb.gguf").write_bytes(b"GGUF")
+    assert resolve_model_path(s) == tmp_path / "emb.gguf"
+    monkeypatch.delenv("GLM_LSP_CATALOG")
     by_name = resolve_model_path(with_model(name="codegeex4-all-9b"))
     assert by_name is not None and by_name.parent == tmp_path
     assert by_name.name == "codegeex4-all-9b-Q4_K_M.gguf"
     assert resolve_model_path(with_model(name="no-such-model")) is None
     monkeypatch.setenv("GLM_LSP_MODEL", "/env/m.gguf")
     assert resolve_model_path(with_model(name="codegeex4-all-9b")) == Path("/env/m.gguf")
+    assert resolve_model_path(s) == Path("/env/m.gguf")
+    assert choose_model(s).source == "$GLM_LSP_MODEL"
     assert resolve_model_path(with_model(path="/set/m.gguf")) == Path("/set/m.gguf")
+    assert choose_model(with_model(path="/set/m.gguf")).source == "model.path"
+
+
+def test_default_settings_choose_the_shipped_trained_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glm_lsp.model.loading import choose_model
+
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.delenv("GLM_LSP_CATALOG", raising=False)
+    choice = choose_model(Settings())
+    assert (choice.source, choice.name) == ("embedded default", "glm-code-tiny")
+    assert choice.path is not None and choice.path.parts[-3:] == (
+        "models",
+        "tiny",
+        "glm-code-tiny-q8_0.gguf",
+    )
+    off = dataclasses.replace(Settings().model, backend="none")
+    with pytest.raises(NoModel) as info:
+        make_backend(dataclasses.replace(Settings(), model=off))
+    assert str(info.value) == ""  # disabled, not an error
+
+
+def test_missing_embedded_model_says_where_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(_embedded_catalog(tmp_path)))
+    errors: list[str] = []
+    service = ModelService(Settings(), on_error=errors.append)
+    with caplog.at_level("ERROR"):
+        service.start()
+    assert service.state == "failed"
+    assert len(errors) == 1
+    message = errors[0]
+    assert str(tmp_path / "emb.gguf") in message
+    assert "embedded default model emb is missing" in message
+    assert "reinstall" in message and "model.path" in message and "models pull" in message
+    assert "static completion continues" in caplog.text
+
+
+def test_chosen_model_and_reason_are_logged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(_embedded_catalog(tmp_path)))
+    (tmp_path / "emb.gguf").write_bytes(b"GGUF")
+    with caplog.at_level("INFO", logger="glm_lsp.model.loading"):
+        _, path = make_backend(Settings())
+    assert path == tmp_path / "emb.gguf"
+    assert "embedded default model emb (no model configured)" in caplog.text
+    caplog.clear()
+    s = Settings()
+    s = dataclasses.replace(s, model=dataclasses.replace(s.model, path=str(path)))
+    with caplog.at_level("INFO", logger="glm_lsp.model.loading"):
+        make_backend(s)
+    assert "a model file from model.path" in caplog.text and "embedded" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("context_size", "n_ctx_train", "max_tokens", "expected"),
+    [
+        (4096, 1024, 64, 1024 - 64 - 64),  # the trained length wins
+        (512, 1024, 64, 512 - 64 - 64),  # a smaller setting wins
+        (4096, 0, 64, 2048),  # unknown trained length: the setting, capped
+        (1536, 8192, 32, 1536 - 32 - 64),
+    ],
+)
+def test_prompt_budget_fits_the_trained_context(
+    context_size: int, n_ctx_train: int, max_tokens: int, expected: int
+) -> None:
+    backend = FakeBackend()
+    backend.n_ctx_train = n_ctx_train  # type: ignore[attr-defined]
+    s = _settings(max_tokens=max_tokens)
+    s = dataclasses.replace(s, model=dataclasses.replace(s.model, context_size=context_size))
+    assert ModelService(s, backend=backend).budget().total == expected
+
+
+@pytest.mark.parametrize(
+    ("which", "context_size", "limit"),
+    [
+        ("embedded", 4096, 1024),  # glm-code-tiny was trained on 1024 tokens: that wins
+        ("random-test", 1536, 1536),  # the header says 8192: model.contextSize wins
+    ],
+)
+async def test_real_prompts_fit_the_trained_context(
+    which: str, context_size: int, limit: int
+) -> None:
+    """With real GGUFs, a long file must give a prompt that fits with the generation, without
+    the backend's emergency cut (with the budget from model.contextSize alone, the embedded
+    model's prompt here is ~1300 tokens: past what it was trained on)."""
+    pytest.importorskip("llama_cpp")
+    from glm_lsp.model.catalog import default_entry, models_dir
+    from glm_lsp.model.llama import default_tiny_model_path
+
+    entry = default_entry()
+    assert entry is not None
+    path = entry.path_in(models_dir()) if which == "embedded" else default_tiny_model_path()
+    s = _settings(max_tokens=8)
+    s = dataclasses.replace(
+        s, model=dataclasses.replace(s.model, path=str(path), context_size=context_size, threads=1)
+    )
+    service = ModelService(s)
+    service.start()
+    try:
+        assert await service.wait_loaded(60), service.error
+        assert service.context_tokens() == limit
+        assert service.budget().total == limit - 8 - 64
+        funcs = [f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(600)]
+        # the cursor mid-file: both prefix and suffix windows fill their shares
+        doc, offset = _doc("".join(funcs[:300]) + "total = helper_3(‸)\n\n" + "".join(funcs[300:]))
+        ctx = _ctx(doc, offset)
+        mode = choose_mode(ctx, s.inline.mode)
+        assert mode is not None
+        built = service._prepare(doc, offset, ctx, mode).request
+        assert service._backend is not None
+        tokens = len(service._backend.prompt_ids(built))  # type: ignore[attr-defined]
+        assert limit // 2 < tokens <= limit - 8  # most of the room used, none exceeded
+        await service.inline(doc, offset, ctx)
+        c = service.counts
+        assert c["generations"] == 1
+        # what was evaluated is the built prompt, not one the backend had to cut
+        assert c["prompt_tokens_evaluated"] + c["prompt_tokens_reused"] == tokens
+    finally:
+        service.close()
 
 
 @pytest.mark.parametrize(

@@ -226,6 +226,15 @@ def test_truncated_file_is_reported(tmp_path: Path) -> None:
         LlamaBackend(path).load()
 
 
+def test_bad_file_hint_is_appended(tmp_path: Path) -> None:
+    """The embedded default's loader says what to do about a damaged shipped file."""
+    data = TINY.read_bytes()
+    path = tmp_path / "half.gguf"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match=r"truncated.*; reinstall glm-lsp$"):
+        LlamaBackend(path, bad_file_hint="reinstall glm-lsp").load()
+
+
 def test_unknown_architecture_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "odd.gguf"
     path.write_bytes(TINY.read_bytes().replace(b"chatglm", b"oddarch"))
@@ -328,3 +337,42 @@ def test_model_that_does_not_fit_says_what_to_change(
     with pytest.raises(ModelLoadError, match=hint):
         b.load()
     assert not b.loaded
+
+
+def test_trained_context_is_read_from_the_header(backend: LlamaBackend) -> None:
+    """The random test model says 8192: more than the 4096 asked for, so the setting stands."""
+    assert backend._llm is not None
+    assert backend.n_ctx_train == int(backend._llm._model.n_ctx_train()) == 8192
+    assert backend.context_size == 4096 == int(backend._llm.n_ctx())
+    assert backend.info()["n_ctx_train"] == 8192
+
+
+def test_context_is_capped_at_the_trained_length() -> None:
+    b = LlamaBackend(TINY, context_size=16384, gpu_layers=0, n_threads=1)
+    b.load()
+    try:
+        assert (b.requested_context, b.n_ctx_train) == (16384, 8192)
+        assert b.context_size == 8192 == int(b._llm.n_ctx())
+    finally:
+        b.close()
+
+
+def test_embedded_trained_model_uses_its_1024_token_context() -> None:
+    """glm-code-tiny (the embedded default, found through the catalog) was trained on 1024
+    tokens: the llama context and every prompt + generation stay within that."""
+    from glm_lsp.model.catalog import default_entry, models_dir
+
+    entry = default_entry()
+    assert entry is not None
+    b = LlamaBackend(entry.path_in(models_dir()), context_size=4096, gpu_layers=0, n_threads=1)
+    b.load()
+    try:
+        assert b.n_ctx_train == int(b._llm._model.n_ctx_train()) == 1024
+        assert b.context_size == 1024 == int(b._llm.n_ctx())
+        assert b.template is not None and b.template.name == "codegeex4"
+        huge = FimRequest(prefix="x = 1\n" * 3000, suffix="", path="c.py")
+        gen = b.generate(_req(huge, max_tokens=8, stop_ids=(-1,)))  # no stop: run to length
+        assert gen.generated_tokens == 8
+        assert 512 < gen.prompt_tokens <= 1024 - 8
+    finally:
+        b.close()

@@ -13,7 +13,9 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
-SERVER_ENV = {k: v for k, v in os.environ.items() if k != "GLM_LSP_MODEL"}
+# Hermetic: no model from the environment, and the shipped catalog (whose embedded default,
+# glm-code-tiny, is what a server with default settings loads).
+SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
 CONFIG = ClientServerConfig(
     server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
 )
@@ -84,7 +86,8 @@ TINY_MODEL = SAMPLE.parents[1] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 
 @pytest_lsp.fixture(config=CONFIG)
 async def model_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Initialized with the shipped tiny test model (random weights: plumbing, not quality)."""
+    """Initialized with the shipped random-weights test model (plumbing, not quality; the
+    embedded default glm-code-tiny is covered by test_default_model.py)."""
     root: Path = request.getfixturevalue("workspace")
     cache = root.parent / "cache"
     options = {"model": {"path": str(TINY_MODEL), "threads": 1}}
@@ -107,7 +110,8 @@ async def missing_model_client(lsp_client: LanguageClient, request: pytest.Fixtu
 
 @pytest_lsp.fixture(config=CONFIG)
 async def default_client(lsp_client: LanguageClient, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Initialized with the default model settings: nothing configured, no ``GLM_LSP_MODEL``."""
+    """Initialized with the default model settings: nothing configured, no ``GLM_LSP_MODEL``,
+    so the server loads the catalog's embedded default model (glm-code-tiny)."""
     root: Path = request.getfixturevalue("workspace")
     cache = root.parent / "cache"
     params = init_params(root, cache, options={"model": {}})

@@ -24,6 +24,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GLM_LSP_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.delenv("GLM_LSP_CATALOG", raising=False)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,6 +195,7 @@ def test_tcp_transport(tmp_path: Path) -> None:
 def test_demo_runs_the_real_server(tmp_path: Path) -> None:
     env = {**os.environ, "GLM_LSP_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("GLM_LSP_MODEL", None)
+    env.pop("GLM_LSP_CATALOG", None)
     done = subprocess.run(
         [sys.executable, "-m", "glm_lsp", "demo"],
         env=env,
@@ -209,3 +211,8 @@ def test_demo_runs_the_real_server(tmp_path: Path) -> None:
     assert out.count("\n== ") == 6  # every scenario ran
     assert "1. warehouse" in out  # self. in InventoryService
     assert "[stats]" in out
+    # Ghost text from the embedded default, described truthfully (not "random"/"gibberish").
+    assert "glm-code-tiny (glm-code-tiny-q8_0.gguf), the embedded default" in out
+    assert "trained on Python" in out
+    assert "gibberish" not in out and "random weights" not in out
+    assert "[stats] model loaded: True" in out

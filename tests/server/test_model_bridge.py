@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from lsprotocol import types as lsp
 
@@ -61,13 +63,71 @@ async def test_ready_model_items_join_the_dropdown() -> None:
     assert [c.name for c in extra] == ["items"] and pending is False
 
 
-def test_no_model_hint_and_errors_are_shown_once(monkeypatch: Any) -> None:
+def test_no_model_hint_and_errors_are_shown_once(monkeypatch: Any, tmp_path: Path) -> None:
+    """The old hint stands only where the catalog has no embedded default model."""
     monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("# no models\n", encoding="utf-8")
+    monkeypatch.setenv("GLM_LSP_CATALOG", str(catalog))
     bridge, shown = _bridge()
     for _ in range(3):
         bridge.restart()  # what every model/inline settings change does
     assert shown == [(lsp.MessageType.Info, NO_MODEL_MESSAGE)]
+    assert bridge.stats() == {"model": {"state": "unconfigured"}}
     for _ in range(2):
         bridge._on_error("model file is truncated")
     bridge._on_error("another problem")
     assert [kind for kind, _ in shown[1:]] == [lsp.MessageType.Warning] * 2
+
+
+class _StartedService:
+    """Records how the bridge built and started it (no model is loaded)."""
+
+    instances: ClassVar[list[_StartedService]] = []
+
+    def __init__(self, settings: Settings, **kw: Any) -> None:
+        self.settings = settings
+        self.started = False
+        _StartedService.instances.append(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def close(self) -> None:
+        pass
+
+
+def test_default_settings_start_the_model_service(monkeypatch: Any) -> None:
+    """With the shipped catalog (it has an embedded default), nothing configured means: start
+    the service, which loads the default; no "no model configured" hint."""
+    import glm_lsp.model.inline as inline
+
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    monkeypatch.delenv("GLM_LSP_CATALOG", raising=False)
+    monkeypatch.setattr(inline, "ModelService", _StartedService)
+    _StartedService.instances.clear()
+    shown: list[tuple[lsp.MessageType, str]] = []
+    spawned: list[Any] = []
+
+    def spawn(coro: Any) -> None:
+        spawned.append(coro)
+        coro.close()  # the progress coroutine is not run here
+
+    server = SimpleNamespace(
+        settings=Settings(),
+        show=lambda kind, text: shown.append((kind, text)),
+        index=None,
+        stores=None,
+        spawn=spawn,
+    )
+    bridge = ModelBridge(cast(Any, server))
+    bridge.start()
+    assert [s.started for s in _StartedService.instances] == [True]
+    assert bridge.service is _StartedService.instances[0]
+    assert shown == [] and len(spawned) == 1
+    # model.backend = none still turns it off
+    off = Settings()
+    server.settings = replace(off, model=replace(off.model, backend="none"))
+    bridge.restart()
+    assert bridge.service is None and bridge.stats() == {"model": {"state": "disabled"}}
+    assert len(_StartedService.instances) == 1

@@ -1,4 +1,7 @@
-"""The server's model wiring over stdio: load progress, inline answers, stats, missing model."""
+"""The server's model wiring over stdio: load progress, inline answers, stats, missing model.
+
+Default settings (the embedded default model) are covered by ``test_default_model.py``.
+"""
 
 from __future__ import annotations
 
@@ -118,32 +121,4 @@ async def test_missing_model_is_one_warning_and_static_keeps_working(
     open_doc(client, uri, "alpha_value = 1\nalp")
     result = await complete(client, uri, 1, 3)
     assert "alpha_value" in ranked(result)
-    assert await inline(client, uri, 1, 3) == []
-
-
-async def test_default_settings_one_info_message_how_to_get_a_model(
-    default_client: LanguageClient,
-) -> None:
-    client = default_client
-    uri = "file:///tmp/static.py"
-    open_doc(client, uri, "alpha_value = 1\nalp")
-    result = await complete(client, uri, 1, 3)
-    assert "alpha_value" in ranked(result)
-    await barrier(client)  # the hint is sent at `initialized`, well before this answer
-    stats = await command(client, "glm-lsp.stats")
-    assert stats["model"]["loaded"] is False
-    assert stats["model"]["state"] == "unconfigured" and not stats["model"].get("error")
-    shown = [(m.type, m.message) for m in client.messages]
-    assert len(shown) == 1, shown
-    kind, text = shown[0]
-    assert kind == lsp.MessageType.Info
-    assert "glm-lsp models pull codegeex4-all-9b" in text
-    assert "glmLsp.model.path" in text
-    # Settings changes (here ghost-text length) do not repeat the hint.
-    for tokens in (48, 64):
-        client.workspace_did_change_configuration(
-            lsp.DidChangeConfigurationParams(settings={"glmLsp": {"inline": {"maxTokens": tokens}}})
-        )
-        await barrier(client)
-    assert len(client.messages) == 1, [m.message for m in client.messages]
     assert await inline(client, uri, 1, 3) == []
