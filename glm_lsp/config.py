@@ -95,7 +95,7 @@ class ModelSettings:
         default=None,
         metadata=doc(
             "Path to a GGUF model file. When unset, the GLM_LSP_MODEL environment variable is "
-            "used, then `model.name`.",
+            "used, then `model.name`, then the embedded default model (`glm-code-tiny`).",
             type=("string", "null"),
         ),
     )

@@ -38,14 +38,16 @@ def server_cmd() -> list[str]:
 
 
 def find_tiny_model() -> Path | None:
-    """The tiny test GGUF: $GLM_LSP_TEST_MODEL, else the newest *.gguf under models/tiny/."""
+    """The GGUF the editor tests run: $GLM_LSP_TEST_MODEL, else the shipped trained model.
+
+    A named file, not "the newest GGUF": an export lying in models/tiny/build/ must not change
+    what the editor tests run.
+    """
     override = os.environ.get("GLM_LSP_TEST_MODEL")
     if override:
         return Path(override)
-    candidates = sorted(
-        (REPO / "models" / "tiny").rglob("*.gguf"), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    return candidates[0] if candidates else None
+    shipped = REPO / "models" / "tiny" / "glm-code-tiny-q8_0.gguf"
+    return shipped if shipped.is_file() else None
 
 
 @pytest.fixture(scope="session")
