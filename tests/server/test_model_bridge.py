@@ -30,11 +30,15 @@ class _Service:
         return [Candidate(name="items", kind="method", source="model")]
 
 
-def _bridge(service: Any = None) -> tuple[ModelBridge, list[tuple[lsp.MessageType, str]]]:
+def _bridge(
+    service: Any = None, settings: Settings | None = None
+) -> tuple[ModelBridge, list[tuple[lsp.MessageType, str]]]:
     shown: list[tuple[lsp.MessageType, str]] = []
-    server = SimpleNamespace(
-        settings=Settings(), show=lambda kind, text: shown.append((kind, text))
-    )
+    if settings is None:
+        settings = Settings()
+        if service is not None:  # a configured model: the embedded default skips the dropdown
+            settings = replace(settings, model=replace(settings.model, path="/models/x.gguf"))
+    server = SimpleNamespace(settings=settings, show=lambda kind, text: shown.append((kind, text)))
     bridge = ModelBridge(cast(Any, server))
     bridge._service = service
     return bridge, shown
@@ -61,6 +65,17 @@ async def test_ready_model_items_join_the_dropdown() -> None:
     bridge, _ = _bridge(service)
     extra, pending = await bridge.candidates(cast(Any, None), cast(Any, SimpleNamespace(offset=0)))
     assert [c.name for c in extra] == ["items"] and pending is False
+
+
+async def test_embedded_default_model_adds_no_dropdown_items(monkeypatch: Any) -> None:
+    """Nothing configured = the embedded glm-code-tiny: ghost text only (measured to lower the
+    dropdown's top-1), and the dropdown never waits for it."""
+    monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
+    service = _Service()
+    service.release.set()
+    bridge, _ = _bridge(service, Settings())
+    extra, pending = await bridge.candidates(cast(Any, None), cast(Any, SimpleNamespace(offset=0)))
+    assert (extra, pending) == ([], False) and service.calls == 0
 
 
 def test_no_model_hint_and_errors_are_shown_once(monkeypatch: Any, tmp_path: Path) -> None:
