@@ -153,8 +153,10 @@ def model_options() -> dict[str, Any]:
         return {"model": {"backend": "none"}}
     print(
         f"[demo] ghost text comes from {entry.name} ({path.name}), the embedded default: a\n"
-        "       small model trained on Python; expect short plausible completions, not 9B\n"
-        "       quality. Set GLM_LSP_MODEL to a real GLM GGUF (codegeex4-all-9b) for more."
+        "       6.5M-parameter model trained on Python, here, in 88 CPU minutes. It shows the\n"
+        "       pipeline end to end; its suggestions are weak (it does not beat a trivial\n"
+        "       baseline on line completion). Set GLM_LSP_MODEL to a real GLM GGUF\n"
+        "       (codegeex4-all-9b) for useful ghost text."
     )
     return {"model": {"threads": 2}}
 
