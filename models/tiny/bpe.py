@@ -23,6 +23,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import chatglm_gguf  # noqa: E402
 import corpus  # noqa: E402
 
 TOKENIZER_JSON = HERE / "tokenizer.json"
@@ -35,25 +36,7 @@ CHATGLM4_SPLIT = (
     r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
 
-SPECIAL_TOKENS = (
-    "<|endoftext|>",
-    "[MASK]",
-    "[gMASK]",
-    "[sMASK]",
-    "<sop>",
-    "<eop>",
-    "<|system|>",
-    "<|user|>",
-    "<|assistant|>",
-    "<|observation|>",
-    "<|begin_of_image|>",
-    "<|end_of_image|>",
-    "<|begin_of_video|>",
-    "<|end_of_video|>",
-    "<|code_prefix|>",
-    "<|code_middle|>",
-    "<|code_suffix|>",
-)
+SPECIAL_TOKENS = chatglm_gguf.SPECIAL_TOKENS
 
 
 def new_tokenizer() -> Tokenizer:

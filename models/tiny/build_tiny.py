@@ -41,27 +41,8 @@ N_LAYER = 4
 N_CTX_TRAIN = 8192
 N_MERGES = 700
 
-# GLM-4 / CodeGeeX4 special tokens, in their vocabulary order (they follow the BPE tokens), then
-# the code infilling tokens (GLM-4.5 spells them this way; CodeGeeX4's FIM prompt uses them).
-SPECIAL_TOKENS = (
-    "<|endoftext|>",
-    "[MASK]",
-    "[gMASK]",
-    "[sMASK]",
-    "<sop>",
-    "<eop>",
-    "<|system|>",
-    "<|user|>",
-    "<|assistant|>",
-    "<|observation|>",
-    "<|begin_of_image|>",
-    "<|end_of_image|>",
-    "<|begin_of_video|>",
-    "<|end_of_video|>",
-    "<|code_prefix|>",
-    "<|code_middle|>",
-    "<|code_suffix|>",
-)
+
+SPECIAL_TOKENS = chatglm_gguf.SPECIAL_TOKENS
 
 # Text the BPE merges are learned from: self-written, code-like, so common code fragments
 # (" def", "self", "return", indentation) become single tokens as in a real code model.

@@ -21,6 +21,28 @@ ARCH = "chatglm"
 QUANT_TYPES = {"Q8_0": 7, "Q4_K_M": 15, "F16": 1}
 """llama.cpp ``LLAMA_FTYPE_*`` values by name."""
 
+# GLM-4 / CodeGeeX4 special tokens in their vocabulary order (after the BPE tokens), then the code
+# infilling tokens the CodeGeeX4 FIM prompt uses; CONTROL tokens in every model we write.
+SPECIAL_TOKENS = (
+    "<|endoftext|>",
+    "[MASK]",
+    "[gMASK]",
+    "[sMASK]",
+    "<sop>",
+    "<eop>",
+    "<|system|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|observation|>",
+    "<|begin_of_image|>",
+    "<|end_of_image|>",
+    "<|begin_of_video|>",
+    "<|end_of_video|>",
+    "<|code_prefix|>",
+    "<|code_middle|>",
+    "<|code_suffix|>",
+)
+
 
 @dataclass(frozen=True)
 class HParams:
