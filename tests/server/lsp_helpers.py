@@ -99,3 +99,22 @@ async def barrier(client: LanguageClient) -> None:
     ``glm-lsp.stats`` cannot serve here: a plain-function handler answers at once.
     """
     await complete(client, "file:///tmp/barrier-never-opened.py", 0, 0)
+
+
+async def inline(client: LanguageClient, uri: str, line: int, character: int) -> list[Any]:
+    """Invoked inline completion at a position; the items, whatever shape the reply takes."""
+    result = await asyncio.wait_for(
+        client.text_document_inline_completion_async(
+            lsp.InlineCompletionParams(
+                context=lsp.InlineCompletionContext(
+                    trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
+                ),
+                text_document=lsp.TextDocumentIdentifier(uri),
+                position=lsp.Position(line, character),
+            )
+        ),
+        60,
+    )
+    if isinstance(result, lsp.InlineCompletionList):
+        return list(result.items)
+    return list(result or [])

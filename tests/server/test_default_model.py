@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_helpers import barrier, command, complete, open_doc, ranked
+from lsp_helpers import barrier, command, complete, inline, open_doc, ranked
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 from raw_client import RawServer
@@ -34,24 +34,6 @@ async def _wait_model(client: LanguageClient, timeout: float = 60.0) -> dict[str
     raise TimeoutError("model never settled")
 
 
-async def _inline(client: LanguageClient, uri: str, line: int, character: int) -> list[Any]:
-    result = await asyncio.wait_for(
-        client.text_document_inline_completion_async(
-            lsp.InlineCompletionParams(
-                context=lsp.InlineCompletionContext(
-                    trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
-                ),
-                text_document=lsp.TextDocumentIdentifier(uri),
-                position=lsp.Position(line, character),
-            )
-        ),
-        60,
-    )
-    if isinstance(result, lsp.InlineCompletionList):
-        return list(result.items)
-    return list(result or [])
-
-
 async def test_default_settings_load_the_embedded_model(default_client: LanguageClient) -> None:
     client = default_client
     entry = default_entry()
@@ -64,7 +46,7 @@ async def test_default_settings_load_the_embedded_model(default_client: Language
     uri = "file:///tmp/ghost.py"
     text = "def total(values: list[int]) -> int:\n    result = 0\n    for v in values:\n        "
     open_doc(client, uri, text)
-    for item in await _inline(client, uri, 3, 8):
+    for item in await inline(client, uri, 3, 8):
         assert isinstance(item.insert_text, str) and item.insert_text
     after = await command(client, "glm-lsp.stats")
     assert after["inline"]["requests"] >= 1

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import TINY_MODEL
-from lsp_helpers import barrier, command, complete, open_doc, ranked
+from lsp_helpers import barrier, command, complete, inline, open_doc, ranked
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
@@ -35,24 +35,6 @@ def _model_progress(client: LanguageClient) -> list[Any]:
         if isinstance(first, lsp.WorkDoneProgressBegin) and "model" in first.title:
             return reports
     return []
-
-
-async def inline(client: LanguageClient, uri: str, line: int, character: int) -> list[Any]:
-    result = await asyncio.wait_for(
-        client.text_document_inline_completion_async(
-            lsp.InlineCompletionParams(
-                context=lsp.InlineCompletionContext(
-                    trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
-                ),
-                text_document=lsp.TextDocumentIdentifier(uri),
-                position=lsp.Position(line, character),
-            )
-        ),
-        60,
-    )
-    if isinstance(result, lsp.InlineCompletionList):
-        return list(result.items)
-    return list(result or [])
 
 
 async def test_tiny_model_loads_and_answers_inline(model_client: LanguageClient) -> None:
