@@ -69,22 +69,7 @@ class LspTextDocument(TextDocument):
         self._source = source[:start] + change.text + source[end:]
 
     def _offset(self, lines: Sequence[str], position: lsp.Position) -> int:
-        if position.line >= len(lines):  # the empty line after a final line break, or beyond
-            return sum(len(text) for text in lines)
-        server = self.position_codec.position_from_client_units(
-            lines, lsp.Position(line=position.line, character=position.character)
-        )
-        return _offset(lines, server.line, server.character)
-
-
-def _offset(lines: Sequence[str], line: int, character: int) -> int:
-    """``str`` offset of a server position; a column past the end of its line means the end of
-    the line (as LSP specifies), never a point inside or after its line break."""
-    if line >= len(lines):
-        return sum(len(text) for text in lines)
-    text = lines[line]
-    content = len(text) - (2 if text.endswith("\r\n") else 1 if text.endswith(("\n", "\r")) else 0)
-    return sum(len(t) for t in lines[:line]) + min(character, content)
+        return cursor_line(self, position, self.line_index())[0]
 
 
 def install(workspace: Any) -> None:
@@ -134,19 +119,59 @@ class LineIndex:
 def cursor_line(
     doc: TextDocument, position: lsp.Position, index: LineIndex | None = None
 ) -> tuple[int, Line]:
-    """The ``str`` offset of ``position`` and its line (positions past the end are clamped)."""
+    """The ``str`` offset of ``position`` and its line.
+
+    A line past the end means the end of the document, a column past the end of its line the
+    end of that line (never a point inside or after its line break). The empty line after a
+    final line break is a line of its own: the cursor there is on it, not past the end of the
+    line before (pygls' codec clamps such a line to the previous one and counts its ``\n``).
+    """
     index = index or LineIndex.of(doc.source)
-    server = doc.position_codec.position_from_client_units(
-        index.lines, lsp.Position(line=position.line, character=position.character)
-    )
-    number = min(server.line, len(index.lines))
+    lines = index.lines
+    number = max(0, position.line)
+    if number >= len(lines):
+        if lines and not _ends_with_break(lines[-1]):
+            number = len(lines) - 1  # past the end of a text without a final line break
+            text = lines[number]
+            return index.starts[number] + len(text), Line(number, index.starts[number], text)
+        number = len(lines)  # the empty last line (or the only line of an empty text)
+        return index.starts[number], Line(number, index.starts[number], "")
+    text = lines[number]
     start = index.starts[number]
-    text = index.lines[number] if number < len(index.lines) else ""
-    return start + server.character, Line(number, start, text)
+    column = _column(doc.position_codec, _content(text), max(0, position.character))
+    return start + column, Line(number, start, text)
+
+
+def _ends_with_break(line: str) -> bool:
+    return line.endswith(("\n", "\r"))
+
+
+def _content(line: str) -> str:
+    """``line`` without its line break."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    return line[:-1] if line.endswith(("\n", "\r")) else line
+
+
+def _column(codec: Any, content: str, units: int) -> int:
+    """``str`` index in ``content`` of a column in the client's units (clamped to its end; a
+    column inside a character's units means after that character)."""
+    if units <= 0:
+        return 0
+    if codec.encoding == lsp.PositionEncodingKind.Utf32 or content.isascii():
+        return min(units, len(content))
+    seen = 0
+    for i, char in enumerate(content):
+        if seen >= units:
+            return i
+        seen += codec.client_num_units(char)
+    return len(content)
 
 
 def client_position(doc: TextDocument, line: Line, offset: int) -> lsp.Position:
-    """Client position of ``offset``, which lies on ``line`` (clamped to it)."""
-    column = max(0, min(offset - line.start, len(line.text)))
-    units = doc.position_codec.client_num_units(line.text[:column])
+    """Client position of ``offset``, which lies on ``line`` (clamped to its content: never a
+    column inside or after its line break)."""
+    content = _content(line.text)
+    column = max(0, min(offset - line.start, len(content)))
+    units = doc.position_codec.client_num_units(content[:column])
     return lsp.Position(line=line.number, character=units)

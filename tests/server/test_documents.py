@@ -107,3 +107,57 @@ def test_incremental_edit_edges(
         )
     )
     assert doc.source == expected
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-32"])
+@pytest.mark.parametrize(
+    "text", ["x = 1\n", "x = 1\r\n", "x = 1\r", "naïve = '😋'\n", "a\n\n", "éé\r\n"]
+)
+def test_cursor_on_the_empty_last_line_is_on_that_line(text: str, encoding: str) -> None:
+    """The state of every file written top-down: the cursor after the final line break."""
+    from pygls.workspace import PositionCodec
+
+    from glm_lsp.documents import client_position, cursor_line
+
+    doc = LspTextDocument("file:///t.py", text, position_codec=PositionCodec(encoding))
+    last = len(split_lines(text))
+    offset, line = cursor_line(doc, lsp.Position(last, 0), doc.line_index())
+    assert offset == len(text)
+    assert line.number == last and line.text == ""
+    assert client_position(doc, line, offset) == lsp.Position(last, 0)
+    # A line further past the end of such a text is the empty last line too.
+    assert cursor_line(doc, lsp.Position(last + 3, 7))[1].number == last
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "offset"),
+    [
+        ("abc", (0, 9), 3),  # past the end of a last line without a line break
+        ("é😋", (0, 9), 2),
+        ("ab\r\ncd", (0, 9), 2),  # never between \r and \n
+        ("ab\ncd", (5, 0), 5),  # past the end of a text without a final line break
+    ],
+)
+def test_cursor_past_the_end_of_a_line_is_its_end(
+    text: str, position: tuple[int, int], offset: int
+) -> None:
+    from glm_lsp.documents import client_position, cursor_line
+
+    doc = LspTextDocument("file:///t.py", text)
+    got, line = cursor_line(doc, lsp.Position(*position))
+    assert got == offset
+    end = client_position(doc, line, got)
+    assert end.line == line.number
+    assert end.character == len(line.text.rstrip("\r\n").encode("utf-16-le")) // 2
+
+
+def test_incremental_edit_past_the_end_of_the_last_line_appends() -> None:
+    """pygls clamps such a column to one before the end: the text landed inside the line."""
+    workspace = Workspace(None)
+    install(workspace)
+    uri = "file:///end.py"
+    workspace.put_text_document(lsp.TextDocumentItem(uri, "python", 1, "abc"))
+    pos = lsp.Position(0, 9)
+    change = lsp.TextDocumentContentChangePartial(range=lsp.Range(pos, pos), text="Z")
+    workspace.update_text_document(lsp.VersionedTextDocumentIdentifier(uri=uri, version=2), change)
+    assert workspace.get_text_document(uri).source == "abcZ"

@@ -118,6 +118,10 @@ def _doc(text: str, encoding: str = "utf-16") -> TextDocument:
         ("abc\ndef", "utf-16", (7, 0), 7, 1),  # line past the end: end of document
         ("abc\ndef", "utf-16", (0, 99), 3, 0),  # column past the end: end of that line
         ("", "utf-16", (3, 3), 0, 0),
+        ("abc\n", "utf-16", (1, 0), 4, 1),  # the empty last line is a line of its own
+        ("abc\r\n", "utf-16", (1, 0), 5, 1),
+        ("né😋\n", "utf-16", (1, 0), 4, 1),
+        ("né😋\n", "utf-8", (1, 0), 4, 1),
     ],
 )
 def test_cursor_line(

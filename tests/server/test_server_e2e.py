@@ -234,3 +234,22 @@ async def test_added_workspace_folder_is_indexed(client: LanguageClient, tmp_pat
         await asyncio.sleep(0.05)
     stats = await command(client, "glm-lsp.stats")
     assert stats["index"]["files"] == before + 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import os\nvalue = os.getcwd()\n",
+        "import os\r\nvalue = os.getcwd()\r\n",
+        "import os\nnaïve = '😋 é'\n",
+    ],
+)
+async def test_completion_on_the_empty_last_line(client: LanguageClient, text: str) -> None:
+    """Nothing typed on the line after the final line break: every edit is on that line."""
+    uri = f"file:///tmp/last_line_{len(text)}.py"
+    open_doc(client, uri, text)
+    result = await complete(client, uri, 2, 0)
+    assert result.items
+    for item in result.items:
+        assert isinstance(item.text_edit, lsp.TextEdit), item.label
+        assert item.text_edit.range == lsp.Range(lsp.Position(2, 0), lsp.Position(2, 0))
