@@ -52,9 +52,7 @@ def test_trigger_characters_are_single_characters() -> None:
 
 
 def test_query_includes_are_expanded_in_place() -> None:
-    from glm_lsp.syntax.languages import spec_by_name
-
-    tsx, ts, cpp = (spec_by_name(n) for n in ("tsx", "typescript", "cpp"))
+    tsx, ts, cpp = (spec_for(n) for n in ("tsx", "typescript", "cpp"))
     assert tsx is not None and ts is not None and cpp is not None
     assert "; include:" not in tsx.query_source()
     assert ts.query_source() in tsx.query_source()

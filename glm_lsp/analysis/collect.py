@@ -11,61 +11,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 
 from tree_sitter import Node, Query, QueryCursor
 
 from glm_lsp.analysis.langs import LangInfo
-from glm_lsp.analysis.offsets import ByteMap, decode
+from glm_lsp.analysis.regions import DefRecord, Region
 from glm_lsp.analysis.symbols import Symbol
 from glm_lsp.analysis.typenames import normalize_type, type_key
 from glm_lsp.syntax.languages import LanguageSpec
+from glm_lsp.syntax.offsets import ByteOffsets, decode
+from glm_lsp.syntax.words import IDENTIFIER_BYTES
 
-_BYTE_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
 _BASE_NAME = re.compile(r"[A-Za-z_][\w.:]*")
 _KW_ARG = re.compile(r"\w+\s*=\s*[^,()]+")
 GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
 _NO_TYPE = frozenset({"var", "auto", "let", "const", "_"})
 _DOC_PREFIX = re.compile(r"^\s*(?:///?|/\*\*?|\*|#)+")
-
-
-@dataclass
-class DefRecord:
-    """One ``@def.*`` match, before file-wide deduplication decides whether it is kept."""
-
-    sym: Symbol
-    key_scope: int
-    """Byte where the visibility scope starts (0 for module scope): part of the dedup key."""
-    module: bool
-    """Visible in the whole file: its scope end follows the file's length."""
-    kind_key: str
-    class_scoped: bool = False
-    """Member of the class a member region sits in: its scope follows that class's range."""
-    class_range: tuple[int, int, str] | None = None
-    param: tuple[int, int, str, str | None] | None = None
-    """(parameters node byte, parameter byte, name, type) for parameters."""
-    params_start: int | None = None
-    """Byte of the callable's parameter list, to attach its parameters."""
-    pending: tuple[str, str, str | None] | None = None
-    """(expression, mode, type known from the node) when the type must be inferred."""
-
-
-@dataclass
-class Region:
-    """The collected facts of one region, in the coordinates where it was collected."""
-
-    start_byte: int
-    start_str: int
-    items: list[DefRecord | Symbol] = field(default_factory=list)
-    """Definitions and import symbols in match order (order decides which duplicate wins)."""
-    imports: list[tuple[str, str]] = field(default_factory=list)
-    class_ranges: list[tuple[int, int, str]] = field(default_factory=list)
-    accesses: list[tuple[str, int, str | None, str]] = field(default_factory=list)
-    """(object node type, object byte, object text when short, member) per member access."""
-    words: dict[str, int] = field(default_factory=dict)
-    shape: tuple[tuple[str, bool], ...] = ()
-    has_error: bool = False
-    """Node types and error flags of the region's top-level nodes."""
 
 
 def node_text(node: Node) -> str:
@@ -84,14 +45,13 @@ class Collector:
         self,
         spec: LanguageSpec,
         info: LangInfo,
-        bytemap: ByteMap,
-        nbytes: int,
+        offsets: ByteOffsets,
         keywords: frozenset[str],
     ) -> None:
         self.spec = spec
         self.info = info
-        self.bytemap = bytemap
-        self.nbytes = nbytes
+        self.offsets = offsets
+        self.nbytes = offsets.nbytes
         self.keywords = keywords
         self.is_python = spec.name == "python"
         self.is_c_family = spec.name in ("c", "cpp")
@@ -111,7 +71,7 @@ class Collector:
         """Matches within ``nodes``, plus those rooted exactly at the ``shallow`` nodes (a class
         header: the class node spans its members, which other regions collect). ``outer`` is
         the byte range of the class whose members these are."""
-        region = Region(start, self.bytemap.to_str(start))
+        region = Region(start, self.offsets.to_str(start))
         self.outer = outer
         skipped: list[tuple[int, int]] = []
         import_spans: list[tuple[int, int]] = []
@@ -175,7 +135,7 @@ class Collector:
             pos = max(pos, e)
         if pos < end:
             parts.append(data[pos:end])
-        counts = Counter(_BYTE_WORD.findall(b" ".join(parts)))
+        counts = Counter(IDENTIFIER_BYTES.findall(b" ".join(parts)))
         keywords = self.keywords
         return {w: n for k, n in counts.items() if (w := decode(k)) not in keywords}
 
@@ -234,7 +194,7 @@ class Collector:
             bases = tuple(w for w in _BASE_NAME.findall(raw) if w not in keywords)
         if kind == "function" and container is not None and not local:
             kind = "method"
-        to_str = self.bytemap.to_str
+        to_str = self.offsets.to_str
         sym = Symbol(
             name=name,
             kind=kind,
@@ -380,9 +340,9 @@ class Collector:
         if not local:
             return
         region.imports.append((local, target))
-        start = self.bytemap.to_str(node.start_byte)
+        start = self.offsets.to_str(node.start_byte)
         region.items.append(
-            Symbol(local, "module", start=start, scope_end=self.bytemap.size, origin=target)
+            Symbol(local, "module", start=start, scope_end=self.offsets.size, origin=target)
         )
 
 

@@ -18,15 +18,15 @@ from collections import OrderedDict
 
 from tree_sitter import Query, Tree
 
-from glm_lsp.analysis.collect import Collector, DefRecord, Region
+from glm_lsp.analysis.collect import Collector
 from glm_lsp.analysis.langs import LANGS, LangInfo
-from glm_lsp.analysis.offsets import ByteMap, encode
 from glm_lsp.analysis.queries import analysis_query, keyword_set, word_counts
-from glm_lsp.analysis.regions import Span, python_spans, regions_of, shape_of
+from glm_lsp.analysis.regions import DefRecord, Region, Span, python_spans, regions_of, shape_of
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
-from glm_lsp.analysis.typenames import type_key
-from glm_lsp.analysis.types import Inferer, element_type
+from glm_lsp.analysis.typenames import element_type, type_key
+from glm_lsp.analysis.types import Inferer
 from glm_lsp.syntax.languages import LanguageSpec
+from glm_lsp.syntax.offsets import ByteOffsets, encode
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,18 @@ REUSE_REGIONS = True
 """False disables region reuse: a full extraction every time (tests compare the two)."""
 
 
-def extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
-    """Extraction with a tiny memo of the latest texts.
+def extract_symbols(
+    spec: LanguageSpec | None, text: str, tree: Tree | None, path: str
+) -> FileSymbols:
+    """Symbols, frequencies and imports of one file; never raises.
 
-    The completion engine and the index both extract the document being edited, usually from
-    the very same ``str`` object (whose hash Python caches), so the second caller pays a dict
-    lookup instead of a full extraction. Results are shared: treat them as read-only.
+    ``tree`` is reused when the syntax layer already parsed ``text``; without a language (or a
+    grammar) only identifier frequencies are collected, from the words of the text.
+
+    The latest few results are memoised by (language, path, text): the completion engine and
+    the index both extract the document being edited, usually from the very same ``str`` object
+    (whose hash Python caches), so the second caller pays a dict lookup instead of a full
+    extraction. Results are shared: treat them as read-only.
     """
     key = (spec.name if spec else None, path, text)
     with _recent_lock:
@@ -71,13 +77,6 @@ def extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) 
         while len(_recent) > _RECENT_SIZE:
             _recent.popitem(last=False)
     return result
-
-
-def clear_memos() -> None:
-    """Forget memoised results and reusable regions (tests compare fresh extractions)."""
-    with _recent_lock:
-        _recent.clear()
-        _regions.clear()
 
 
 def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
@@ -110,7 +109,7 @@ class _Extractor:
         self.text = text
         self.data = data
         self.path = path
-        self.bytemap = ByteMap(text, data)
+        self.offsets = ByteOffsets(text, data)
         self.symbols: list[Symbol] = []
 
     def run(self, tree: Tree, query: Query) -> FileSymbols:
@@ -209,7 +208,7 @@ class _Extractor:
             spans = python_spans(top, data)
         else:
             spans = [Span(start, end, nodes) for start, end, nodes in top]
-        to_str = self.bytemap.to_str
+        to_str = self.offsets.to_str
         for span in spans:
             start, end, nodes = span.start, span.end, span.nodes
             outer = span.outer
@@ -230,7 +229,7 @@ class _Extractor:
             else:
                 if collector is None:
                     collector = Collector(
-                        self.spec, self.info, self.bytemap, len(data), keyword_set(self.spec)
+                        self.spec, self.info, self.offsets, keyword_set(self.spec)
                     )
                 owner = (outer.start_byte, outer.end_byte) if outer is not None else None
                 region = collector.collect(
@@ -255,7 +254,7 @@ class _Extractor:
         body = cls.child_by_field_name("body")
         first = body.children[0] if body is not None and body.children else None
         doc = first.text if first is not None and first.type == "expression_statement" else None
-        to_str = self.bytemap.to_str
+        to_str = self.offsets.to_str
         end = cls.end_byte
         return (header, end - span.start, to_str(end) - to_str(span.start), doc)
 
@@ -320,7 +319,7 @@ class _Extractor:
                         member_sym = inferer.member(owner, rest)
                         receiver_type = member_sym.type if member_sym else None
                 elif head in typed_names:
-                    receiver_type = inferer.infer(text, self.bytemap.to_str(byte))
+                    receiver_type = inferer.infer(text, self.offsets.to_str(byte))
             if receiver_type:
                 key = (f"type:{type_key(receiver_type)}", member)
                 counts[key] = counts.get(key, 0) + 1

@@ -4,7 +4,7 @@ Built in a background thread at start while requests read it, so every table is 
 re-entrant lock and each file is swapped in as a whole (its old counts subtracted, the new
 added). Per-file results are persisted by content hash: a restart re-reads files but parses
 none that did not change. Modules outside the workspace are parsed lazily on first use and
-kept apart, so they never feed the frequency tables.
+kept apart (:mod:`glm_lsp.analysis.modules`), so they never feed the frequency tables.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,14 +20,15 @@ from typing import TypeVar
 
 from tree_sitter import Tree
 
-from glm_lsp.analysis.builtins import builtin_members, compiled_in_module
-from glm_lsp.analysis.offsets import encode
-from glm_lsp.analysis.resolve import ModuleResolver
-from glm_lsp.analysis.symbols import FileSymbols, Symbol, extract_symbols
-from glm_lsp.analysis.types import head_of
-from glm_lsp.analysis.walk import content_key, read_text, workspace_files
+from glm_lsp.analysis.builtins import builtin_members
+from glm_lsp.analysis.extract import extract_symbols
+from glm_lsp.analysis.modules import ExternalModules
+from glm_lsp.analysis.symbols import FileSymbols, Symbol
+from glm_lsp.analysis.typenames import head_of
+from glm_lsp.analysis.walk import content_key, read_source, workspace_files
 from glm_lsp.cache import Stores
 from glm_lsp.syntax.languages import spec_for
+from glm_lsp.syntax.offsets import encode
 
 log = logging.getLogger(__name__)
 _K = TypeVar("_K")
@@ -37,7 +37,6 @@ SCHEMA_VERSION = 6
 """Bump when extraction changes: cached per-file results from older code are then ignored."""
 
 _PERSIST_INTERVAL_S = 2.0
-_MODULE_CACHE = 256
 _MAX_INHERITANCE = 6
 _TOP_KINDS = frozenset(
     {"function", "class", "variable", "constant", "interface", "enum", "type", "struct"}
@@ -61,7 +60,7 @@ class WorkspaceIndex:
     def __init__(self, stores: Stores | None = None, options: IndexOptions | None = None) -> None:
         self.stores = stores
         self.options = options or IndexOptions()
-        self.resolver = ModuleResolver(self.options.python)
+        self.modules = ExternalModules(self.options.python, self.options.max_file_size)
         self.parsed = 0
         """Files extracted (not loaded from the store) since creation; a warm restart keeps it 0."""
         self._lock = threading.RLock()
@@ -72,7 +71,6 @@ class WorkspaceIndex:
         self._classes: dict[str, list[tuple[str, Symbol]]] = {}
         self._idents: dict[str, int] = {}
         self._member_counts: dict[str, dict[str, int]] = {}
-        self._modules: OrderedDict[str, tuple[float, FileSymbols]] = OrderedDict()
         self._pending: dict[str, tuple[str, FileSymbols]] = {}
         self._live: set[str] = set()
         self._last_persist = time.monotonic()
@@ -87,7 +85,7 @@ class WorkspaceIndex:
     ) -> None:
         """Index every file under ``root``; cancellable between files; never raises per file."""
         root = Path(root)
-        self.resolver.root = root
+        self.modules.set_root(root)
         files = list(
             workspace_files(root, self.options.exclude, self.options.max_file_size, cancel)
         )
@@ -98,7 +96,7 @@ class WorkspaceIndex:
                 break
             with self._lock:
                 live = str(path) in self._live
-            text = None if live else read_text(path, self.options.max_file_size)
+            text = None if live else read_source(path, self.options.max_file_size)
             if live:
                 seen.add(str(path))  # the editor's text is newer than the disk's
             elif text is not None:
@@ -326,56 +324,7 @@ class WorkspaceIndex:
         self, dotted: str, language: str, from_path: str | None = None
     ) -> FileSymbols | None:
         """Symbols of the module ``dotted`` names, parsed lazily; never imports it."""
-        try:
-            target = self.resolver.resolve(dotted, language, from_path)
-        except OSError:
-            return None
-        if target is None:
-            return compiled_in_module(dotted) if language == "python" else None
-        key = str(target)
-        with self._lock:
-            indexed = self._files.get(key)
-            if indexed is not None:
-                return indexed
-            cached = self._modules.get(key)
-        try:
-            mtime = target.stat().st_mtime
-        except OSError:
-            return None
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        text = read_text(target, max(self.options.max_file_size, 4_000_000))
-        if text is None:
-            return None
-        fs = extract_symbols(spec_for(None, key), text, None, key)
-        with self._lock:
-            self._modules[key] = (mtime, fs)
-            while len(self._modules) > _MODULE_CACHE:
-                self._modules.popitem(last=False)
-        return fs
-
-    def names_with_prefix(
-        self, prefix: str, language: str | None = None, limit: int = 200
-    ) -> list[Symbol]:
-        """Top-level workspace definitions whose name starts with ``prefix`` (case-insensitive).
-
-        An extension of the contract for workspace-wide name candidates; linear in the number
-        of distinct top-level names, which stays in the tens of thousands.
-        """
-        low = prefix.lower()
-        out: list[Symbol] = []
-        with self._lock:
-            files = self._files
-            for name, entries in self._top.items():
-                if not name.lower().startswith(low):
-                    continue
-                for path, sym in entries:
-                    if language is None or (path in files and files[path].language == language):
-                        out.append(sym)
-                        break
-                if len(out) >= limit:
-                    break
-        return out
+        return self.modules.symbols(dotted, language, from_path, self.get)
 
     def identifier_count(self, name: str) -> int:
         with self._lock:
@@ -391,7 +340,7 @@ class WorkspaceIndex:
                 "files": len(self._files),
                 "symbols": sum(len(fs.symbols) for fs in self._files.values()),
                 "parsed": self.parsed,
-                "modules": len(self._modules),
+                "modules": self.modules.cached(),
             }
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import keyword
-import re
 from collections import Counter
 from functools import cache
 
 from tree_sitter import Query, QueryError
 
 from glm_lsp.syntax.languages import LanguageSpec
-
-_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+from glm_lsp.syntax.words import IDENTIFIER
 
 
 @cache
@@ -46,7 +44,7 @@ def analysis_query(spec: LanguageSpec) -> Query | None:
 
 def word_counts(text: str) -> dict[str, int]:
     """Identifier-like words of a text in a language we have no grammar for."""
-    return dict(Counter(_WORD.findall(text)))
+    return dict(Counter(IDENTIFIER.findall(text)))
 
 
 @cache

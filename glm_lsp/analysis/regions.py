@@ -2,15 +2,58 @@
 
 Regions are top-level nodes with the comments above them (and the blank space before); in
 Python a big class is cut further into its header and one region per member, since most typing
-happens inside methods. See :mod:`glm_lsp.analysis.extract` for how regions are reused.
+happens inside methods. :class:`Region` holds what :mod:`glm_lsp.analysis.collect` found in one;
+see :mod:`glm_lsp.analysis.extract` for how regions are reused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tree_sitter import Node
+
+from glm_lsp.analysis.symbols import Symbol
+
+
+@dataclass
+class DefRecord:
+    """One ``@def.*`` match, before file-wide deduplication decides whether it is kept."""
+
+    sym: Symbol
+    key_scope: int
+    """Byte where the visibility scope starts (0 for module scope): part of the dedup key."""
+    module: bool
+    """Visible in the whole file: its scope end follows the file's length."""
+    kind_key: str
+    class_scoped: bool = False
+    """Member of the class a member region sits in: its scope follows that class's range."""
+    class_range: tuple[int, int, str] | None = None
+    param: tuple[int, int, str, str | None] | None = None
+    """(parameters node byte, parameter byte, name, type) for parameters."""
+    params_start: int | None = None
+    """Byte of the callable's parameter list, to attach its parameters."""
+    pending: tuple[str, str, str | None] | None = None
+    """(expression, mode, type known from the node) when the type must be inferred."""
+
+
+@dataclass
+class Region:
+    """The collected facts of one region, in the coordinates where it was collected."""
+
+    start_byte: int
+    start_str: int
+    items: list[DefRecord | Symbol] = field(default_factory=list)
+    """Definitions and import symbols in match order (order decides which duplicate wins)."""
+    imports: list[tuple[str, str]] = field(default_factory=list)
+    class_ranges: list[tuple[int, int, str]] = field(default_factory=list)
+    accesses: list[tuple[str, int, str | None, str]] = field(default_factory=list)
+    """(object node type, object byte, object text when short, member) per member access."""
+    words: dict[str, int] = field(default_factory=dict)
+    shape: tuple[tuple[str, bool], ...] = ()
+    has_error: bool = False
+    """Node types and error flags of the region's top-level nodes."""
+
 
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 

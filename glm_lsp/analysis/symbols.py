@@ -1,14 +1,9 @@
-"""Symbols of one file, extracted with our tree-sitter queries."""
+"""What the analysis knows about one file: its symbols, frequencies and imports (data only;
+:mod:`glm_lsp.analysis.extract` fills them in)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tree_sitter import Tree
-
-    from glm_lsp.syntax.languages import LanguageSpec
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class FileSymbols:
     """All symbols of one file plus its identifier/member frequencies.
 
     Shared between the completion engine, the index and the persistent cache: read-only once
-    returned by :func:`extract_symbols`.
+    returned by :func:`glm_lsp.analysis.extract.extract_symbols`.
     """
 
     path: str
@@ -66,18 +61,3 @@ class FileSymbols:
         return [
             s for s in self.symbols if s.container is None and not s.local and s.kind != "parameter"
         ]
-
-
-def extract_symbols(
-    spec: LanguageSpec | None, text: str, tree: Tree | None, path: str
-) -> FileSymbols:
-    """Symbols, frequencies and imports of one file; never raises.
-
-    ``tree`` is reused when the syntax layer already parsed ``text``; without a language (or a
-    grammar) only identifier frequencies are collected, from the words of the text. The latest
-    few results are memoised by (language, path, text), so the engine and the index extracting
-    the same edit pay once.
-    """
-    from glm_lsp.analysis.extract import extract
-
-    return extract(spec, text, tree, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Protocol
 
 _ALIASES = {
     "List": "list",
@@ -202,15 +203,24 @@ def literal_type(expr: str) -> str | None:
     return None
 
 
-def type_fits(candidate_type: str | None, expected_type: str | None, index: object = None) -> float:
-    """How well a value of ``candidate_type`` fits where ``expected_type`` is wanted, in [0, 1].
+class Subclasses(Protocol):
+    """What type fit needs from the workspace index (kept narrow for tests)."""
 
-    1 exact; 0.9 subclass (via the index's classes); 0.8 same generic base (``list[int]`` for
-    ``list``); 0.7 numeric widening or ``None`` for an optional; 0.5 unknown or ``Any``; 0 a
-    clear mismatch.
+    def is_subclass(self, child: str, parent: str) -> bool: ...
+
+
+def type_fits(
+    candidate_type: str | None, expected_type: str | None, classes: Subclasses | None = None
+) -> float:
+    """How well a value of ``candidate_type`` fits where ``expected_type`` is wanted, in [-1, 1].
+
+    1 exact; 0.8 subclass (through ``classes``, else by the last dotted part); 0.6 same generic
+    base (``list[int]`` for ``list``); 0.4 numeric widening (``int`` for ``float``); 0 either is
+    unknown, or ``Any``; -1 a clear mismatch. A union fits as its worst member does, and fits
+    a union as well as it fits its best member (``None`` fits ``str | None``).
     """
     if not candidate_type or not expected_type:
-        return 0.5
+        return 0.0
     c = normalize_type(candidate_type) or candidate_type
     e = normalize_type(expected_type) or expected_type
     if c == e:
@@ -218,24 +228,23 @@ def type_fits(candidate_type: str | None, expected_type: str | None, index: obje
     expected_parts = split_top(e, "|")
     candidate_parts = split_top(c, "|")
     if len(candidate_parts) > 1:
-        return min(type_fits(p, e, index) for p in candidate_parts)
+        return min(type_fits(p, e, classes) for p in candidate_parts)
     if len(expected_parts) > 1:
-        return max(type_fits(c, p, index) for p in expected_parts)
+        return max(type_fits(c, p, classes) for p in expected_parts)
     if e in ("Any", "object", "any", "interface{}", "unknown"):
-        return 0.5
-    if c == "None":
         return 0.0
+    if c == "None":
+        return -1.0
     ch, eh = head_of(c), head_of(e)
     if ch == eh:
-        return 0.8
+        return 0.6
     if ch.rsplit(".", 1)[-1] == eh.rsplit(".", 1)[-1]:
-        return 0.9
+        return 0.8
     if ch in _NUMERIC and eh in _NUMERIC:
-        return 0.7 if _NUMERIC.index(ch) < _NUMERIC.index(eh) else 0.0
-    is_subclass = getattr(index, "is_subclass", None)
-    if is_subclass is not None and is_subclass(ch, eh):
-        return 0.9
-    return 0.0
+        return 0.4 if _NUMERIC.index(ch) < _NUMERIC.index(eh) else -1.0
+    if classes is not None and classes.is_subclass(ch, eh):
+        return 0.8
+    return -1.0
 
 
 _GENERIC_TAIL = re.compile(r"[\[<].*", re.S)

@@ -9,34 +9,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from glm_lsp.analysis.builtins import builtin_members
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
-from glm_lsp.analysis.typenames import (
-    STRING_START,
-    element_type,
-    head_of,
-    literal_type,
-    normalize_type,
-    split_top,
-    subscript_type,
-    type_fits,
-)
-
-if TYPE_CHECKING:
-    from glm_lsp.analysis.index import WorkspaceIndex
-
-__all__ = [
-    "Inferer",
-    "element_type",
-    "head_of",
-    "infer_type",
-    "literal_type",
-    "normalize_type",
-    "split_top",
-    "subscript_type",
-    "type_fits",
-]
+from glm_lsp.analysis.typenames import STRING_START, head_of, literal_type, subscript_type
 
 _IDENT = re.compile(r"[^\W\d]\w*$")
 _ATTR_TAIL = re.compile(r"(?:^|[\w)\]]\s*\.\s*)[^\W\d]\w*$")
@@ -180,8 +157,6 @@ class Inferer:
             for sym in self.index.members_of(head, self.language):
                 if sym.name == name:
                     return sym
-        from glm_lsp.analysis.builtins import builtin_members
-
         for sym in builtin_members(self.language, head):
             if sym.name == name:
                 return sym
@@ -304,7 +279,7 @@ def _subscripted(expr: str) -> str | None:
 
 
 def infer_type(
-    expr: str, at: int, file: FileSymbols, index: WorkspaceIndex | None = None
+    expr: str, at: int, file: FileSymbols, index: MemberSource | None = None
 ) -> str | None:
     """Type of ``expr`` written at ``at`` in ``file``; None when unknown. Never raises."""
     try:

@@ -1,4 +1,5 @@
-"""Which files of a workspace get indexed: .gitignore (nested), user excludes, size, binaries."""
+"""Which files of a workspace get indexed (.gitignore (nested), user excludes, size, binaries),
+and reading one from disk."""
 
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ WORD_ONLY_EXTENSIONS = frozenset(
 """Languages without a grammar here whose words still feed word completion."""
 
 _SNIFF_BYTES = 8192
+"""Bytes inspected for a NUL byte, git's own heuristic for binary content."""
 
 
 def indexable(path: str) -> bool:
@@ -153,14 +155,17 @@ def content_key(data: bytes, language: str | None, schema: int) -> str:
     return f"v{schema}:{language or '-'}:{digest}"
 
 
-def read_text(path: Path, max_file_size: int) -> str | None:
-    """File text for indexing, or None when it is missing, too large or binary."""
+def read_source(path: Path, max_size: int) -> str | None:
+    """Text of ``path`` for analysis, or None when it is missing, unreadable, over ``max_size``
+    bytes or binary. Invalid UTF-8 is decoded with replacement characters: the text is only
+    analysed, never written back, and the index must survive any workspace."""
     try:
-        if path.stat().st_size > max_file_size:
+        if path.stat().st_size > max_size:
             return None
         data = path.read_bytes()
-    except OSError:
+    except OSError as exc:
+        log.debug("cannot read %s: %s", path, exc)
         return None
-    if is_binary(data):
+    if len(data) > max_size or is_binary(data):  # it may have grown since the stat
         return None
     return data.decode("utf-8", errors="replace")

@@ -23,10 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from glm_lsp.analysis.builtins import builtin_names
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
 from glm_lsp.completion import lookups as sources
 from glm_lsp.completion.matching import match_quality
+from glm_lsp.completion.visibility import being_defined, name_being_defined, scope_distance, visible
 from glm_lsp.syntax.context import CursorContext
+from glm_lsp.syntax.words import IDENTIFIER
 
 if TYPE_CHECKING:
     from glm_lsp.analysis.index import WorkspaceIndex
@@ -56,7 +59,6 @@ _PY_MODULE_GLOBALS = ("__name__", "__file__", "__doc__", "__spec__", "__package_
 _POPULARITY_SHARE = 4
 """A module's own uses of a name count this many times less than its users' uses."""
 _SELF_NAMES = {"self", "this", "cls", "Self"}
-_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD_WINDOW = 4000
 _FRESH_WINDOW = 400
 
@@ -285,7 +287,7 @@ def _scope_names(
     classes = [s for s in ctx.scopes if s.kind in ("class", "impl")]
     implicit_this = language in _IMPLICIT_THIS and classes
     scope_starts = {s.start for s in ctx.scopes if s.kind != "module"}
-    defining = _name_being_defined(ctx)
+    defining = name_being_defined(ctx)
     for sym in sources.symbols_starting(file, ctx.prefix[:1]):
         if not out.wants(sym.name):
             continue
@@ -294,14 +296,14 @@ def _scope_names(
             if implicit_this and sym.container == classes[0].name:
                 out.add(from_symbol(sym, "enclosing", distance=1))
             continue
-        if not _visible(sym, offset, scope_starts) or _being_defined(sym, ctx, defining):
+        if not visible(sym, offset, scope_starts) or being_defined(sym, ctx, defining):
             continue
         if sym.kind == "module" or sym.origin:
             out.add(from_symbol(sym, "import", len(ctx.scopes)))
         elif not sym.local:
             out.add(from_symbol(sym, "module", len(ctx.scopes)))
         else:
-            distance = _scope_distance(ctx, sym)
+            distance = scope_distance(ctx, sym)
             source = "parameter" if sym.kind == "parameter" else "local"
             out.add(from_symbol(sym, source if distance == 0 else "enclosing", distance))
     for local, target in file.imports.items():
@@ -309,49 +311,8 @@ def _scope_names(
             out.add(Candidate(local, "module", "import", detail=target, scope_distance=9))
 
 
-_DEFINED_HERE = re.compile(
-    r"^\s*(?:(?:const|let|var|auto|final|mut)\s+)*([A-Za-z_$][\w$]*)\s*(?::[^=\n]*)?:?=(?!=)"
-)
-
-
-def _name_being_defined(ctx: CursorContext) -> str | None:
-    """The variable whose assignment the cursor is on the right of (``budget: int = |``).
-
-    It has no value yet, so offering it is noise; an earlier binding of the same name is a
-    separate symbol (defined on another line) and is still offered.
-    """
-    m = _DEFINED_HERE.match(ctx.line_prefix)
-    return m.group(1) if m is not None and m.end() <= len(ctx.line_prefix) else None
-
-
-def _being_defined(sym: Symbol, ctx: CursorContext, defining: str | None) -> bool:
-    line_start = ctx.offset - len(ctx.line_prefix)
-    return sym.name == defining and line_start <= sym.start < ctx.offset
-
-
-def _visible(sym: Symbol, offset: int, scope_starts: set[int]) -> bool:
-    """In its scope's range, or in a scope the syntax layer says encloses the cursor (a
-    half-written statement can end the function's node before the cursor)."""
-    if sym.scope_end <= 0 and sym.scope_start <= 0:
-        return True
-    return sym.scope_start <= offset <= sym.scope_end or sym.scope_start in scope_starts
-
-
-def _scope_distance(ctx: CursorContext, sym: Symbol) -> int:
-    """How many enclosing function scopes lie between the cursor and a local's scope."""
-    distance = 0
-    for scope in ctx.scopes:
-        if scope.kind in ("module", "block"):
-            continue
-        # The innermost cursor scope that the symbol's scope covers is where it lives.
-        if sym.scope_start <= scope.start + 2 and scope.end <= sym.scope_end + 2:
-            return distance
-        distance += 1
-    return distance
-
-
 def _builtins(language: str | None, out: CandidateSet) -> None:
-    for sym in sources.builtin_names(language):
+    for sym in builtin_names(language or ""):
         if out.wants(sym.name):
             out.add(from_symbol(sym, "builtin", distance=9))
     if language == "python":
@@ -403,13 +364,13 @@ def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet, fresh: bool
     also holds the prose of comments.
     """
     current = ctx.text[ctx.replace_start : ctx.word_end]
-    defining = _name_being_defined(ctx)
+    defining = name_being_defined(ctx)
     counts = file.identifier_counts
     near: set[str] = set()
     if not fresh or ctx.language is None:
         window = _WORD_WINDOW if ctx.language is None else _FRESH_WINDOW
         lo, hi = max(0, ctx.offset - window), ctx.offset + window
-        near = {m.group() for m in _WORD.finditer(ctx.text, lo, hi)}
+        near = {m.group() for m in IDENTIFIER.finditer(ctx.text, lo, hi)}
     keywords = set(ctx.language.keywords) if ctx.language else set()
     attributes = sources.all_members(file)
     # The document has thousands of words: only those with a word part starting like the prefix.

@@ -11,12 +11,12 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from glm_lsp.analysis import builtins as _builtins
-from glm_lsp.analysis import types as _types
+from glm_lsp.analysis.builtins import builtin_members
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
 from glm_lsp.analysis.types import infer_type
 from glm_lsp.completion.matching import humps
 from glm_lsp.syntax.context import CursorContext
+from glm_lsp.syntax.words import IDENTIFIER_PATTERN
 
 if TYPE_CHECKING:
     from glm_lsp.analysis.index import WorkspaceIndex
@@ -88,10 +88,6 @@ def _bases(
     return [b.rsplit(".", 1)[-1] for c in classes[:1] for b in c.bases if b != "object"]
 
 
-def builtin_members(language: str, type_name: str) -> list[Symbol]:
-    return _builtins.builtin_members(language, type_name) if language else []
-
-
 _COMMON_TYPES: dict[str, tuple[str, ...]] = {
     "python": ("str", "list", "dict", "set"),
     "javascript": ("Array", "String", "Promise"),
@@ -122,10 +118,6 @@ def common_members(language: str) -> list[Symbol]:
 
 
 _COMMON_MEMBERS: dict[str, list[Symbol]] = {}
-
-
-def builtin_names(language: str | None) -> list[Symbol]:
-    return _builtins.builtin_names(language) if language else []
 
 
 def module_file(
@@ -159,9 +151,9 @@ def module_members(
     mod = module_file(receiver, file, index, language, path)
     if mod is None:
         return None
-    return [
-        s for s in mod.symbols if s.container is None and not s.local and s.kind != "parameter"
-    ] + [Symbol(name, "module", origin=origin) for name, origin in mod.imports.items()]
+    return mod.exports() + [
+        Symbol(name, "module", origin=origin) for name, origin in mod.imports.items()
+    ]
 
 
 def used_members(
@@ -195,7 +187,7 @@ def scan_members(text: str, receiver: str, skip: int = -1) -> dict[str, int]:
     """``receiver.member`` / ``->`` / ``::`` occurrences in ``text`` by member name (the one
     starting at ``skip``, the cursor's, excluded; never across a line break)."""
     pattern = re.compile(
-        rf"(?<![\w.$]){re.escape(receiver)}[ \t]*(?:\.|->|::)[ \t]*([A-Za-z_$][\w$]*)"
+        rf"(?<![\w.$]){re.escape(receiver)}[ \t]*(?:\.|->|::)[ \t]*({IDENTIFIER_PATTERN})"
     )
     counts: dict[str, int] = {}
     for m in pattern.finditer(text):
@@ -356,25 +348,16 @@ def expected_type(
         return None
     if exp.type:
         return exp.type
-    peer = getattr(exp, "peer", None)
-    if peer:
-        return receiver_type(ctx, peer, file, index)
+    if exp.peer:
+        return receiver_type(ctx, exp.peer, file, index)
     if exp.callee:
         sym = callee_symbol(ctx, exp.callee, file, index, language)
         if sym is None:
             return None
         params = call_params(sym)
-        keyword = getattr(exp, "keyword", None)
-        if keyword:
-            return next((t for n, t in params if n == keyword), None)
+        if exp.keyword:
+            return next((t for n, t in params if n == exp.keyword), None)
         if exp.argument_index is not None and 0 <= exp.argument_index < len(params):
             name, ptype = params[exp.argument_index]
             return None if name.startswith("*") else ptype
     return None
-
-
-def type_fits(candidate: str | None, expected: str | None) -> float:
-    """``analysis.types.type_fits`` ([0, 1], 0.5 unknown) mapped to [-1, 1] with 0 unknown."""
-    if not candidate or not expected:
-        return 0.0
-    return 2.0 * (_types.type_fits(candidate, expected) - 0.5)

@@ -14,7 +14,7 @@ feature         names  members  value
 match           4.0    4.0      prefix match grade (matching.py): 1 exact-case prefix, .8 any
                                 case, .6 camel/snake hump, .3 subsequence; non-matches dropped
 type_fit        1.0    1.0      +1 the candidate's type fits the expected type, -1 it clearly does
-                                not, 0 either is unknown (``analysis.types.type_fits``)
+                                not, 0 either is unknown (``analysis.typenames.type_fits``)
 freq_file       0.6    0        ``log1p(n) / log1p(64)`` of the name's occurrences in this file
 freq_local      0.15   0.3      ``log1p(n) / log1p(16)`` of its whole-word occurrences in the
                                 enclosing function
@@ -70,8 +70,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from glm_lsp.analysis.typenames import type_fits
 from glm_lsp.completion.candidates import SOURCE_PRIORITY, Candidate
-from glm_lsp.completion.lookups import type_fits
 from glm_lsp.completion.matching import match_quality
 from glm_lsp.completion.signals import (
     PROXIMITY_WINDOW,

@@ -11,6 +11,7 @@ import re
 
 from glm_lsp.completion.matching import humps
 from glm_lsp.syntax.context import CursorContext
+from glm_lsp.syntax.words import IDENTIFIER, IDENTIFIER_PATTERN
 
 PROXIMITY_WINDOW = 3000
 LOCAL_WINDOW = 1500
@@ -29,9 +30,6 @@ _EXPRESSION_KEYWORDS = frozenset(
     "True False None not and or in is lambda await yield new typeof this self super null true "
     "false nil undefined sizeof as instanceof void".split()
 )
-
-
-_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 def word_parts(name: str) -> frozenset[str]:
@@ -55,11 +53,11 @@ def line_words(ctx: CursorContext) -> frozenset[str]:
 def line_identifiers(ctx: CursorContext) -> dict[str, frozenset[str]]:
     """The other identifiers on the cursor's line (not the receiver's, not the one being typed),
     each with its word parts."""
-    skip = set(_IDENT.findall(ctx.receiver or ""))
+    skip = set(IDENTIFIER.findall(ctx.receiver or ""))
     rest = ctx.word_end - ctx.offset
     text = ctx.line_prefix[: len(ctx.line_prefix) - len(ctx.prefix)] + " " + ctx.line_suffix[rest:]
     out: dict[str, frozenset[str]] = {}
-    for word in _IDENT.findall(text):
+    for word in IDENTIFIER.findall(text):
         if word not in skip and word not in _NOISE_WORDS and word not in out:
             out[word] = word_parts(word)
     return out
@@ -68,19 +66,19 @@ def line_identifiers(ctx: CursorContext) -> dict[str, frozenset[str]]:
 def line_after(ctx: CursorContext) -> frozenset[str]:
     """Identifiers on the cursor's line after the one being typed (editing inside a line:
     ``(self.|, self.b)`` — the names written further on are rarely the one missing here)."""
-    return frozenset(_IDENT.findall(ctx.line_suffix, ctx.word_end - ctx.offset))
+    return frozenset(IDENTIFIER.findall(ctx.line_suffix, ctx.word_end - ctx.offset))
 
 
 def local_counts(ctx: CursorContext) -> dict[str, int]:
     """Whole-word counts of the identifiers in the enclosing function (one scan per request)."""
     lo, hi = local_span(ctx)
     counts: dict[str, int] = {}
-    for word in _IDENT.findall(ctx.text, lo, hi):
+    for word in IDENTIFIER.findall(ctx.text, lo, hi):
         counts[word] = counts.get(word, 0) + 1
     return counts
 
 
-_CALLED = re.compile(r"(?<![\w.$])([A-Za-z_$][\w$]*)[ \t]*\(")
+_CALLED = re.compile(rf"(?<![\w.$])({IDENTIFIER_PATTERN})[ \t]*\(")
 
 
 def called_names(ctx: CursorContext) -> frozenset[str]:
@@ -100,7 +98,7 @@ def receiver_uses(ctx: CursorContext) -> dict[str, tuple[int, int, int]]:
         return {}
     op = re.escape(ctx.member_operator or ".")
     pattern = re.compile(
-        rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*([A-Za-z_$][\w$]*)(?=([ \t]*\()?)"
+        rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*({IDENTIFIER_PATTERN})(?=([ \t]*\()?)"
     )
     lo_local, hi_local = local_span(ctx)
     lo = max(0, ctx.offset - PROXIMITY_WINDOW)
@@ -132,7 +130,7 @@ def member_neighbours(ctx: CursorContext) -> tuple[dict[str, int], dict[str, int
     if not receiver:
         return {}, {}
     op = re.escape(ctx.member_operator or ".")
-    pattern = re.compile(rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*([A-Za-z_$][\w$]*)")
+    pattern = re.compile(rf"(?<![\w.$]){re.escape(receiver)}[ \t]*{op}[ \t]*({IDENTIFIER_PATTERN})")
     sequence: list[str] = []
     cursor = -1
     lo, hi = max(0, ctx.offset - SEQUENCE_WINDOW), ctx.offset + SEQUENCE_WINDOW

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
-from glm_lsp.syntax.expected import expected_type, python_return_annotation
+from glm_lsp.syntax.expected import ExpectedType, expected_at, python_return_annotation
 from glm_lsp.syntax.languages import LanguageSpec
-from glm_lsp.syntax.parse import ByteOffsets, offsets_for
+from glm_lsp.syntax.offsets import ByteOffsets, offsets_for
 from glm_lsp.syntax.scopes import ScopeNode, enclosing_scopes, return_type
 from glm_lsp.syntax.textscan import (
     ident_end,
@@ -49,23 +49,6 @@ class Scope:
 
 
 @dataclass(frozen=True)
-class ExpectedType:
-    """What the cursor position wants, and why."""
-
-    type: str | None  # e.g. "int", "list[str]", "Foo"; None when only names are known
-    source: str  # "annotation" | "argument" | "return" | "comparison" | "keyword-argument"
-    # | "assignment" ("argument": at the start of an argument, or its member access)
-    keyword_names: tuple[str, ...] = ()  # keyword parameters of the called function, if any
-    # (syntax leaves it empty: the parameters are resolved by the engine from ``callee``)
-    callee: str | None = None  # name of the function being called, when in an argument list
-    argument_index: int | None = None  # as written: ``self`` of a method call is not counted
-    peer: str | None = None
-    """Source text whose type the cursor should match: the other operand of a comparison
-    (``source="comparison"``) or the target of a plain assignment (``source="assignment"``)."""
-    keyword: str | None = None  # the keyword argument being filled (`f(name=|)`)
-
-
-@dataclass(frozen=True)
 class CursorContext:
     language: LanguageSpec | None
     text: str
@@ -86,10 +69,6 @@ class CursorContext:
     in_call_args: bool = False  # inside the argument list of a call (not of a definition)
     callee: str | None = None  # source text of the called expression ("f", "obj.method")
     argument_index: int | None = None  # 0-based index of the argument holding the cursor
-
-    @property
-    def is_member_access(self) -> bool:
-        return self.receiver is not None
 
     @property
     def replace_start(self) -> int:
@@ -344,7 +323,7 @@ def _build(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None)
                 return python_return_annotation(text, expr_start)
             return None
 
-        expected, call = expected_type(text, expr_start, spec, declared_return)
+        expected, call = expected_at(text, expr_start, spec, declared_return)
 
     return CursorContext(
         language=spec,

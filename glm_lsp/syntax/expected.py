@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from glm_lsp.syntax.languages import LanguageSpec
 from glm_lsp.syntax.textscan import (
@@ -20,9 +19,6 @@ from glm_lsp.syntax.textscan import (
     ident_start,
     match_angle,
 )
-
-if TYPE_CHECKING:
-    from glm_lsp.syntax.context import ExpectedType
 
 _C_MODIFIERS = (
     r"(?:(?:final|static|const|constexpr|volatile|extern|register|private|public|protected|"
@@ -60,6 +56,23 @@ _GO_FUNC_HEAD = re.compile(r"\bfunc\s*(?:\([^)]*\)\s*)?$")
 _MAX_DECLARATION = 300
 _COMPARISONS = ("===", "!==", "==", "!=", "<=", ">=")
 _ASSIGN_OPERATORS = ("+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=", "//=", "**=")
+
+
+@dataclass(frozen=True)
+class ExpectedType:
+    """What the cursor position wants, and why."""
+
+    type: str | None  # e.g. "int", "list[str]", "Foo"; None when only names are known
+    source: str  # "annotation" | "argument" | "return" | "comparison" | "keyword-argument"
+    # | "assignment" ("argument": at the start of an argument, or its member access)
+    keyword_names: tuple[str, ...] = ()  # keyword parameters of the called function, if any
+    # (syntax leaves it empty: the parameters are resolved by the engine from ``callee``)
+    callee: str | None = None  # name of the function being called, when in an argument list
+    argument_index: int | None = None  # as written: ``self`` of a method call is not counted
+    peer: str | None = None
+    """Source text whose type the cursor should match: the other operand of a comparison
+    (``source="comparison"``) or the target of a plain assignment (``source="assignment"``)."""
+    keyword: str | None = None  # the keyword argument being filled (`f(name=|)`)
 
 
 @dataclass(frozen=True)
@@ -152,15 +165,13 @@ def python_return_annotation(text: str, end: int) -> str | None:
     return None
 
 
-def expected_type(
+def expected_at(
     text: str,
     expr_start: int,
     spec: LanguageSpec | None,
     return_type: Callable[[], str | None],
 ) -> tuple[ExpectedType | None, CallSite | None]:
     """What the expression starting at ``expr_start`` should evaluate to, and the enclosing call."""
-    from glm_lsp.syntax.context import ExpectedType  # here: context.py imports this module
-
     lang = family(spec)
     parens = enclosing_call(text, expr_start, spec)
     call = call_site(text, parens, spec)

@@ -232,7 +232,6 @@ SPECS: tuple[LanguageSpec, ...] = (
 
 _BY_ID = {lid: spec for spec in SPECS for lid in spec.language_ids}
 _BY_EXT = {ext: spec for spec in SPECS for ext in spec.extensions}
-_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
 def spec_for(language_id: str | None = None, path: str | None = None) -> LanguageSpec | None:
@@ -247,10 +246,6 @@ def spec_for(language_id: str | None = None, path: str | None = None) -> Languag
     if path:
         return _BY_EXT.get(Path(path).suffix.lower())
     return None
-
-
-def spec_by_name(name: str) -> LanguageSpec | None:
-    return _BY_NAME.get(name)
 
 
 def all_trigger_characters() -> list[str]:

@@ -13,100 +13,28 @@ tree and only saves the versions nobody asks about, so eager + incremental is th
 unclosed, error recovery re-runs over the rest of the file (p95 up to ~50 ms on 3,000 lines,
 for a full parse too).
 
-Text is ``str`` and may hold lone surrogates (a client sending half a UTF-16 pair); every encoding
-goes through :func:`encode`, so byte offsets computed anywhere in ``syntax/`` agree with the tree.
+Text is ``str`` and may hold lone surrogates; it becomes bytes through
+:func:`glm_lsp.syntax.offsets.encode` only, so byte offsets agree with the tree everywhere.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from bisect import bisect_right
 from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
 
 from glm_lsp.syntax.languages import LanguageSpec, spec_for
+from glm_lsp.syntax.offsets import encode
 
 log = logging.getLogger(__name__)
-
-ENCODING = "utf-8"
-ERRORS = "surrogatepass"
-"""Lone surrogates become 3 bytes each instead of raising; tree-sitter sees them as invalid
-UTF-8 and recovers, while our byte <-> str offset arithmetic stays exact."""
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 """Beyond this a document gets no tree (word completion only): parsing a generated 10 MB file
 on every keystroke would stall the server for no useful syntax information."""
 
 _STEPS = (4096, 256, 16, 1)
-
-
-def encode(text: str) -> bytes:
-    """The byte form tree-sitter parses; the only place ``str`` becomes UTF-8 in ``syntax/``."""
-    return text.encode(ENCODING, ERRORS)
-
-
-def decode(data: bytes) -> str:
-    """Inverse of :func:`encode` that never raises (a slice may cut a character)."""
-    try:
-        return data.decode(ENCODING, ERRORS)
-    except UnicodeDecodeError:
-        return data.decode(ENCODING, "replace")
-
-
-_CHECKPOINT = 1024
-
-
-class ByteOffsets:
-    """Byte <-> ``str`` offset conversion for one text.
-
-    Identity for ASCII texts (the common case). Otherwise the byte offset of every 1024th
-    character is recorded once, so each conversion encodes or decodes at most 1024 characters
-    instead of everything before the offset. Get one through :func:`offsets_for`, which reuses
-    the converter of the most recent text (completion asks many times about the same version).
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.data = encode(text)
-        self.ascii = len(self.data) == len(text)
-        self._bytes_at: list[int] = []
-        if not self.ascii:
-            total = 0
-            for start in range(0, len(text), _CHECKPOINT):
-                self._bytes_at.append(total)
-                total += len(encode(text[start : start + _CHECKPOINT]))
-
-    def to_byte(self, offset: int) -> int:
-        offset = max(0, min(offset, len(self.text)))
-        if self.ascii:
-            return offset
-        chunk = offset // _CHECKPOINT
-        if chunk >= len(self._bytes_at):
-            return len(self.data)
-        base = chunk * _CHECKPOINT
-        return self._bytes_at[chunk] + len(encode(self.text[base:offset]))
-
-    def to_str(self, byte: int) -> int:
-        byte = max(0, min(byte, len(self.data)))
-        if self.ascii:
-            return byte
-        chunk = bisect_right(self._bytes_at, byte) - 1
-        return chunk * _CHECKPOINT + len(decode(self.data[self._bytes_at[chunk] : byte]))
-
-
-_last_offsets: ByteOffsets | None = None
-
-
-def offsets_for(text: str) -> ByteOffsets:
-    global _last_offsets
-    last = _last_offsets  # one read: another thread may replace it meanwhile
-    if last is not None and last.text is text:
-        return last
-    fresh = ByteOffsets(text)
-    _last_offsets = fresh
-    return fresh
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from glm_lsp.analysis.symbols import FileSymbols, extract_symbols
-from glm_lsp.analysis.typenames import type_key
+from glm_lsp.analysis.extract import extract_symbols
+from glm_lsp.analysis.symbols import FileSymbols
 from glm_lsp.syntax.languages import spec_for
 
 
@@ -69,22 +69,6 @@ def test_pointer_receiver_keys_by_struct() -> None:
     assert fs.member_counts[("type:P", "x")] == 1
 
 
-@pytest.mark.parametrize(
-    ("raw", "key"),
-    [
-        ("list[int]", "list"),
-        ("struct P *", "P"),
-        ("&mut Vec<u8>", "Vec"),
-        ("const Foo &", "Foo"),
-        ("Optional[str] | None", "Optional"),
-        ("str | None", "str"),
-        ("*", "*"),
-    ],
-)
-def test_type_key(raw: str, key: str) -> None:
-    assert type_key(raw) == key
-
-
 PY_SCOPES = """\
 import os
 def f(a):
@@ -98,19 +82,6 @@ class C:
     def m(self):
         y = 2
 """
-
-
-def test_exports_hold_only_module_level_names() -> None:
-    fs = _extract("python", PY_SCOPES)
-    exported = {(s.name, s.kind) for s in fs.exports()}
-    assert exported == {
-        ("os", "module"),
-        ("f", "function"),
-        ("lam", "function"),
-        ("total", "variable"),
-        ("evens", "variable"),
-        ("C", "class"),
-    }
 
 
 def test_comprehension_targets_are_local_to_the_comprehension() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from glm_lsp.analysis.symbols import FileSymbols, Symbol, extract_symbols
+from glm_lsp.analysis.extract import extract_symbols
+from glm_lsp.analysis.symbols import FileSymbols, Symbol
 from glm_lsp.syntax.languages import spec_for
 
 PY = spec_for("python")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.analysis import collect, extract
-from glm_lsp.analysis.regions import regions_of
+from glm_lsp.analysis.regions import Region, regions_of
 from glm_lsp.analysis.symbols import FileSymbols
 from glm_lsp.syntax.languages import spec_for
 from tests.analysis.test_queries import CPP, GO, JAVA, JS, RUST, TS, C
@@ -65,7 +65,6 @@ CASES = [
 
 @pytest.mark.parametrize(("language", "path", "text"), CASES, ids=[c[1] for c in CASES])
 def test_typing_session_matches_full_extraction(language: str, path: str, text: str) -> None:
-    extract.clear_memos()
     spec = spec_for(language)
     assert spec is not None
     extract._extract(spec, text, spec.parser().parse(text.encode()), path)
@@ -77,14 +76,13 @@ def test_typing_session_matches_full_extraction(language: str, path: str, text: 
 
 def test_unchanged_regions_are_not_collected_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Guards the reuse itself: otherwise the session test compares two full extractions."""
-    extract.clear_memos()
     spec = spec_for("python")
     assert spec is not None
     text = (STDLIB / "json/decoder.py").read_text(encoding="utf-8")
     calls: list[int] = []
     original = collect.Collector.collect
 
-    def counting(self: collect.Collector, *args: object, **kwargs: object) -> collect.Region:
+    def counting(self: collect.Collector, *args: object, **kwargs: object) -> Region:
         if not kwargs.get("shallow"):  # class headers are collected every time, by design
             calls.append(1)
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
@@ -122,7 +120,6 @@ def test_regions_partition_the_file() -> None:
 
 def test_regions_with_syntax_errors_are_collected_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Error recovery depends on the surrounding text: the same bytes can parse differently."""
-    extract.clear_memos()
     spec = spec_for("python")
     assert spec is not None
     broken = "def f(self):\n    self.register('action'a.b, 'count')\n"
@@ -130,7 +127,7 @@ def test_regions_with_syntax_errors_are_collected_again(monkeypatch: pytest.Monk
     collected: list[bytes] = []
     original = collect.Collector.collect
 
-    def recording(self: collect.Collector, *args: object, **kwargs: object) -> collect.Region:
+    def recording(self: collect.Collector, *args: object, **kwargs: object) -> Region:
         data, start, end = args[2], args[3], args[4]
         assert isinstance(data, bytes) and isinstance(start, int) and isinstance(end, int)
         collected.append(data[start:end])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tree_sitter import QueryCursor
 
-from glm_lsp.analysis.symbols import extract_symbols
-from glm_lsp.syntax.languages import SPECS, spec_by_name
+from glm_lsp.analysis.extract import extract_symbols
+from glm_lsp.syntax.languages import SPECS, spec_for
 
 JS = """\
 import fs, { readFile as rf } from "fs";
@@ -213,7 +213,7 @@ def test_extraction_per_language(
     members: set[tuple[str, str]],
     imports: dict[str, str],
 ) -> None:
-    fs = extract_symbols(spec_by_name(language), source, None, f"sample.{language}")
+    fs = extract_symbols(spec_for(language), source, None, f"sample.{language}")
     got = {(s.name, s.kind, s.container, s.type) for s in fs.symbols}
     assert symbols <= got, symbols - got
     assert members <= set(fs.member_counts), members - set(fs.member_counts)
@@ -234,7 +234,7 @@ def test_extraction_per_language(
 def test_params_per_language(
     language: str, source: str, function: str, params: tuple[tuple[str, str], ...]
 ) -> None:
-    fs = extract_symbols(spec_by_name(language), source, None, "x")
+    fs = extract_symbols(spec_for(language), source, None, "x")
     func = next(s for s in fs.symbols if s.name == function and s.params)
     assert func.params == params
     assert all(s.local for s in fs.symbols if s.kind == "parameter")
@@ -250,12 +250,12 @@ def test_params_per_language(
     ],
 )
 def test_leading_comment_docs(language: str, source: str, name: str, doc: str) -> None:
-    fs = extract_symbols(spec_by_name(language), source, None, "x")
+    fs = extract_symbols(spec_for(language), source, None, "x")
     assert next(s for s in fs.symbols if s.name == name).doc == doc
 
 
 def test_call_captures_name_the_callee() -> None:
-    spec = spec_by_name("python")
+    spec = spec_for("python")
     assert spec is not None
     tree = spec.parser().parse(b"a.b(1)\nf(x)\n")
     query = spec.query()

@@ -1,10 +1,10 @@
-"""File discovery: nested .gitignore with negation, excludes, always-skipped directories."""
+"""File discovery (nested .gitignore, excludes, always-skipped directories) and reading."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from glm_lsp.analysis.walk import indexable, is_binary, workspace_files
+from glm_lsp.analysis.walk import indexable, is_binary, read_source, workspace_files
 
 
 def make(root: Path, files: dict[str, str]) -> None:
@@ -63,3 +63,18 @@ def test_indexable_and_binary() -> None:
     assert indexable("a.py") and indexable("b.tsx") and indexable("c.rb")
     assert not indexable("d.png") and not indexable("README")
     assert is_binary(b"abc\0def") and not is_binary("héllo".encode())
+
+
+def test_read_source_tolerates_whatever_is_on_disk(tmp_path: Path) -> None:
+    good = tmp_path / "good.py"
+    good.write_text("naïve = 1\n", encoding="utf-8")
+    assert read_source(good, 100) == "naïve = 1\n"
+    broken = tmp_path / "latin1.py"
+    broken.write_bytes(b"x = '\xe9'\n")  # invalid UTF-8: decoded with a replacement
+    assert read_source(broken, 100) == "x = '\ufffd'\n"
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"abc\0def")
+    assert read_source(binary, 100) is None
+    assert read_source(good, 5) is None  # over the size limit
+    assert read_source(tmp_path / "missing.py", 100) is None
+    assert read_source(tmp_path, 100) is None  # a directory: unreadable

@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from glm_lsp.analysis import extract
+from glm_lsp.analysis.extract import extract_symbols
 from glm_lsp.analysis.index import IndexOptions, WorkspaceIndex
-from glm_lsp.analysis.symbols import extract_symbols
 from glm_lsp.cache import Stores
 from glm_lsp.syntax.languages import spec_for
 

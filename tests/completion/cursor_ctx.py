@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from glm_lsp.syntax.context import CursorContext, ExpectedType, Scope
+from glm_lsp.syntax.context import CursorContext, Scope
+from glm_lsp.syntax.expected import ExpectedType
 from glm_lsp.syntax.languages import spec_for
 
 

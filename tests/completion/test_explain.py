@@ -8,7 +8,8 @@ from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.engine import CompletionResult
 from glm_lsp.completion.explain import format_explain, result_to_json
 from glm_lsp.completion.ranking import RankingInputs, rank
-from glm_lsp.syntax.context import CursorContext, ExpectedType, Scope
+from glm_lsp.syntax.context import CursorContext, Scope
+from glm_lsp.syntax.expected import ExpectedType
 from glm_lsp.syntax.languages import spec_for
 
 

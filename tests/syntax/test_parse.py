@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.syntax.languages import spec_for
-from glm_lsp.syntax.parse import (
-    DocumentTrees,
-    TextEdit,
-    compute_edit,
-    encode,
-    offsets_for,
-    parse_text,
-)
+from glm_lsp.syntax.offsets import encode
+from glm_lsp.syntax.parse import DocumentTrees, TextEdit, compute_edit, parse_text
 
 STDLIB = Path(random.__file__).parent
 
@@ -225,23 +219,3 @@ def test_concurrent_updates_are_safe() -> None:
         doc = trees.get(uri)
         assert doc is not None and doc.tree is not None
         assert str(doc.tree.root_node) == str(parse_text(spec, doc.text).root_node)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "plain ascii\n" * 300,
-        ("é😀x\n" + "a" * 1019) * 4,  # characters of every width across checkpoint boundaries
-        "\ud800ab" * 700,
-        "",
-    ],
-)
-def test_byte_offsets_agree_with_naive_encoding(text: str) -> None:
-    conv = offsets_for(text)
-    assert offsets_for(text) is conv  # reused for the same text object
-    for offset in range(0, len(text) + 1, 7):
-        byte = len(text[:offset].encode("utf-8", "surrogatepass"))
-        assert conv.to_byte(offset) == byte
-        assert conv.to_str(byte) == offset
-    assert conv.to_byte(len(text) + 5) == len(conv.data)
-    assert conv.to_str(-3) == 0
