@@ -17,14 +17,13 @@ from tree_sitter import Node, Query, QueryCursor
 from glm_lsp.analysis.langs import LangInfo
 from glm_lsp.analysis.regions import DefRecord, Region
 from glm_lsp.analysis.symbols import Symbol
-from glm_lsp.analysis.typenames import normalize_type, type_key
+from glm_lsp.analysis.typenames import GENERIC_TAIL, normalize_type, type_key
 from glm_lsp.syntax.languages import LanguageSpec
 from glm_lsp.syntax.offsets import ByteOffsets, decode
 from glm_lsp.syntax.words import IDENTIFIER_BYTES
 
 _BASE_NAME = re.compile(r"[A-Za-z_][\w.:]*")
 _KW_ARG = re.compile(r"\w+\s*=\s*[^,()]+")
-GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
 _NO_TYPE = frozenset({"var", "auto", "let", "const", "_"})
 _DOC_PREFIX = re.compile(r"^\s*(?:///?|/\*\*?|\*|#)+")
 

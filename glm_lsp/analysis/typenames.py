@@ -247,7 +247,8 @@ def type_fits(
     return -1.0
 
 
-_GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
+GENERIC_TAIL = re.compile(r"[\[<].*", re.S)
+"""Generic arguments to the end: ``Vec<T>`` → ``<T>``, ``list[int]`` → ``[int]``."""
 _TYPE_PREFIX = re.compile(r"^(?:(?:struct|union|enum|class|mut|const)\s+)+")
 
 
@@ -260,4 +261,4 @@ def type_key(type_name: str) -> str:
         t = parts[0] if parts else t
     t = t.strip("&* ")
     t = _TYPE_PREFIX.sub("", t)
-    return _GENERIC_TAIL.sub("", t).strip() or type_name
+    return GENERIC_TAIL.sub("", t).strip() or type_name
