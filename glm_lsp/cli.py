@@ -8,6 +8,7 @@ ranking can be inspected without an editor.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -26,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"glm-lsp {__version__}")
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="serve over stdio (default)")
-    transport.add_argument("--tcp", action="store_true", help="serve over TCP")
+    transport.add_argument(
+        "--tcp", action="store_true", help="serve over TCP (no authentication: keep it loopback)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
     parser.add_argument("--log-file", metavar="PATH", help="also write logs to this file")
@@ -86,11 +89,32 @@ def serve(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.001)
     server = create_server(handler)
     if args.tcp:
+        print(tcp_warning(args.host, args.port), file=sys.stderr)
         server.start_tcp(args.host, args.port)
         return 0
     stdin, stdout = _protocol_streams()
     server.start_io(stdin, stdout)
     return 0
+
+
+def tcp_warning(host: str, port: int) -> str:
+    """What ``--tcp`` tells the user: the socket has no authentication."""
+    text = (
+        f"glm-lsp: serving on {host}:{port} over TCP with no authentication: any process that "
+        "can connect can open files as you and read the workspace through the server"
+    )
+    if not _is_loopback(host):
+        text += f"; {host} is not a loopback address, so other machines can connect too"
+    return text
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:

@@ -8,11 +8,14 @@ sends at INFO, and bridging those would echo each log message back into the log 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from io import TextIOWrapper
 from pathlib import Path
 from typing import TextIO
 
@@ -91,6 +94,21 @@ class LspLogHandler(logging.Handler):
             self._guard.active = False
 
 
+class PrivateFileHandler(logging.FileHandler):
+    """A log file only its owner can read (mode 0600): logs quote the code being written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+        self.stream = self._open()  # now: a file that cannot be opened fails here, not later
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # An existing file keeps its mode otherwise (not ours to change, or no fchmod: Windows).
+        with contextlib.suppress(OSError, AttributeError):
+            os.fchmod(fd, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(
     verbose: int = 0,
     log_file: str | None = None,
@@ -119,9 +137,7 @@ def setup_logging(
     if log_file:
         try:
             Path(log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            file_handler: logging.Handler = logging.FileHandler(
-                Path(log_file).expanduser(), encoding="utf-8"
-            )
+            file_handler: logging.Handler = PrivateFileHandler(Path(log_file).expanduser())
         except OSError as exc:
             print(f"glm-lsp: cannot open log file {log_file}: {exc}", file=sys.stderr)
         else:

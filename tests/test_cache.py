@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -39,13 +40,58 @@ def test_unusable_path_falls_back_to_memory(tmp_path: Path) -> None:
     assert store.error is not None and "memory" in store.error
 
 
-def test_corrupt_cache_db_falls_back_to_memory(tmp_path: Path) -> None:
+def test_corrupt_cache_db_is_moved_aside_and_recreated(tmp_path: Path) -> None:
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "cache.db").write_bytes(b"this is not sqlite" * 100)
     store = Store(tmp_path, "t")
     store.set("k", 3)
     assert store.get("k") == 3
-    assert not store.persistent
+    assert store.persistent and store.error is None
+    store.close()
+    assert Store(tmp_path, "t").get("k") == 3  # persisted in the new database
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("t.corrupt-")]
+    assert len(aside) == 1 and (aside[0] / "cache.db").read_bytes().startswith(b"this is not")
+
+
+def test_unreadable_value_is_dropped_and_the_store_stays_persistent(tmp_path: Path) -> None:
+    store = Store(tmp_path, "t")
+    store.set("bad", {"x": 1})
+    store.set("good", [1, 2])
+    store.close()
+    with sqlite3.connect(tmp_path / "t" / "cache.db") as db:  # a pickle cut short
+        db.execute("UPDATE Cache SET value = ? WHERE key = ?", (b"\x80\x04\x95", "bad"))
+    for _ in range(2):  # at every start, not only the first
+        again = Store(tmp_path, "t")
+        assert again.get("bad", "dflt") == "dflt"
+        assert again.persistent
+        assert again.get("good") == [1, 2]
+        again.set("new", 7)
+        again.close()
+    assert Store(tmp_path, "t").get("new") == 7
+
+
+def test_cache_dir_and_missing_parents_are_created_private(tmp_path: Path) -> None:
+    root = tmp_path / "a" / "b" / "cache"
+    Stores(root).close()
+    for directory in (tmp_path / "a", tmp_path / "a" / "b", root):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
+def test_cache_dir_owned_by_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """diskcache unpickles values: a directory someone else can write could run their code."""
+    first = Stores(tmp_path / "cache")
+    first.history.set("k", 1)
+    first.close()
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(tmp_path).st_uid + 1)
+    stores = Stores(tmp_path / "cache")
+    assert not stores.history.persistent and not stores.index.persistent
+    assert stores.history.get("k") is None  # nothing read from it
+    errors = stores.errors()
+    assert len(errors) == 3 and all("owned by uid" in e for e in errors)
+    stores.history.set("k", 2)  # the server keeps serving, from memory
+    assert stores.history.get("k") == 2
 
 
 def test_memory_lru_evicts_least_recent() -> None:

@@ -8,10 +8,11 @@ and ``src/``), then the ``sys.path`` of the configured interpreter, asked once t
 
 from __future__ import annotations
 
-import json
+import ast
 import logging
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -20,6 +21,10 @@ log = logging.getLogger(__name__)
 _PY_SUFFIXES = (".py", ".pyi")
 _JS_SUFFIXES = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
 _SYS_PATH_TIMEOUT_S = 10.0
+_SYS_PATH_PROBE = "import sys;print(repr(sys.path))"
+"""Imports nothing (``sys`` is built in), run isolated (``-I``: neither the current directory nor
+``PYTHON*`` variables reach ``sys.path``) from a neutral directory: a ``json.py`` in the workspace
+ran as the user when the probe imported ``json`` from it."""
 
 
 def interpreter_sys_path(python: str | None) -> list[str]:
@@ -27,16 +32,17 @@ def interpreter_sys_path(python: str | None) -> list[str]:
     if python:
         try:
             done = subprocess.run(
-                [python, "-c", "import sys,json;print(json.dumps(sys.path))"],
+                [python, "-I", "-c", _SYS_PATH_PROBE],
                 capture_output=True,
                 text=True,
                 timeout=_SYS_PATH_TIMEOUT_S,
                 check=True,
+                cwd=tempfile.gettempdir(),
             )
-            paths = json.loads(done.stdout.strip().splitlines()[-1])
+            paths = ast.literal_eval(done.stdout.strip().splitlines()[-1])
             if isinstance(paths, list):
                 return [p for p in paths if isinstance(p, str) and p]
-        except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        except (OSError, subprocess.SubprocessError, ValueError, SyntaxError, IndexError) as exc:
             log.warning("could not read sys.path of %s (%s); using the server's", python, exc)
     return [p for p in sys.path if p]
 

@@ -21,6 +21,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from glm_lsp.cache import Store
 
@@ -40,19 +41,28 @@ class AcceptHistory:
         self._lock = threading.Lock()
 
     def record(self, context_key: str, name: str) -> None:
-        """Count one accept of ``name`` in ``context_key`` (never raises)."""
+        """Count one accept of ``name`` in ``context_key`` (never raises).
+
+        A read-modify-write of the stored entry in one transaction: another server on the same
+        cache directory (a second editor window) may have recorded accepts meanwhile, and an
+        entry read earlier and written back would erase them.
+        """
         if not context_key or not name:
             return
         now = self._clock()
+
+        def add(value: Any) -> dict[str, tuple[float, float]]:
+            entry = _parse(value)
+            score, stamp = entry.get(name, (0.0, now))
+            entry[name] = (self._decayed(score, stamp, now) + 1.0, now)
+            if len(entry) > _MAX_NAMES_PER_KEY:
+                weakest = min(entry, key=lambda n: self._decayed(*entry[n], now))
+                del entry[weakest]
+            return entry
+
         with self._lock:
             try:
-                entry = self._entry(context_key)
-                score, stamp = entry.get(name, (0.0, now))
-                entry[name] = (self._decayed(score, stamp, now) + 1.0, now)
-                if len(entry) > _MAX_NAMES_PER_KEY:
-                    weakest = min(entry, key=lambda n: self._decayed(*entry[n], now))
-                    del entry[weakest]
-                self._store.set(_key(context_key), entry)
+                self._store.update(_key(context_key), add)
             except Exception:  # learning must never break completion
                 log.exception("could not record accept history")
 
@@ -78,18 +88,26 @@ class AcceptHistory:
         except Exception:
             log.exception("could not read accept history")
             return {}
-        if not isinstance(value, dict):
-            return {}
-        return {
-            str(k): (float(v[0]), float(v[1]))
-            for k, v in value.items()
-            if isinstance(v, (tuple, list)) and len(v) == 2
-        }
+        return _parse(value)
 
     @staticmethod
     def _decayed(score: float, stamp: float, now: float) -> float:
         days = max(0.0, now - stamp) / 86400.0
         return float(score * 0.5 ** (days / HALF_LIFE_DAYS))
+
+
+def _parse(value: Any) -> dict[str, tuple[float, float]]:
+    """A stored entry, whatever was stored (anything malformed reads as empty)."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, tuple[float, float]] = {}
+    for k, v in value.items():
+        if isinstance(v, (tuple, list)) and len(v) == 2:
+            try:
+                out[str(k)] = (float(v[0]), float(v[1]))
+            except (TypeError, ValueError):
+                continue
+    return out
 
 
 def _key(context_key: str) -> str:

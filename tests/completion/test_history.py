@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from glm_lsp.cache import Store
+from glm_lsp.cache import Store, Stores
 from glm_lsp.completion.history import HALF_LIFE_DAYS, MAX_BOOST, AcceptHistory
 
 DAY = 86400.0
@@ -88,3 +90,54 @@ def test_corrupt_entry_reads_as_empty() -> None:
     store = Store(None, "history")
     store.set("accept:k", "not a dict")
     assert AcceptHistory(store).boost("k", "x") == 0.0
+
+
+def test_two_servers_on_one_cache_directory_lose_nothing(tmp_path: Path) -> None:
+    """Two editor windows: A writes alpha, B beta, A gamma; the disk holds all three."""
+    a, b = Stores(tmp_path), Stores(tmp_path)
+    history_a, history_b = AcceptHistory(a.history), AcceptHistory(b.history)
+    history_a.record("k", "alpha")
+    history_b.record("k", "beta")
+    history_a.record("k", "gamma")
+    a.close()
+    b.close()
+    fresh = Stores(tmp_path)
+    assert set(AcceptHistory(fresh.history).boosts("k")) == {"alpha", "beta", "gamma"}
+    fresh.close()
+
+
+def test_a_shared_store_does_not_remember_misses(tmp_path: Path) -> None:
+    a, b = Stores(tmp_path), Stores(tmp_path)
+    history_a, history_b = AcceptHistory(a.history), AcceptHistory(b.history)
+    assert history_a.boosts("k") == {}  # a miss...
+    history_b.record("k", "beta")
+    assert set(history_a.boosts("k")) == {"beta"}  # ...is asked again
+    a.close()
+    b.close()
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from glm_lsp.cache import Stores
+from glm_lsp.completion.history import AcceptHistory
+stores = Stores(Path(sys.argv[1]))
+history = AcceptHistory(stores.history)
+for i in range(int(sys.argv[3])):
+    history.record("k", f"{sys.argv[2]}{i}")
+stores.close()
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_processes_lose_no_accept(tmp_path: Path) -> None:
+    Stores(tmp_path).close()  # created once, as by the first server
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), tag, "25"])
+        for tag in ("a", "b", "c")
+    ]
+    assert [w.wait(120) for w in writers] == [0, 0, 0]
+    stores = Stores(tmp_path)
+    names = set(AcceptHistory(stores.history).boosts("k"))
+    stores.close()
+    assert names == {f"{tag}{i}" for tag in "abc" for i in range(25)}

@@ -91,6 +91,11 @@ check(
   resolved
 )
 check('setup({ enable = false }) does not enable', not vim.lsp.is_enabled('glm_lsp'))
+check(
+  'the server starts in a neutral directory, not the workspace',
+  resolved.cmd_cwd == vim.uv.os_homedir(),
+  resolved.cmd_cwd
+)
 
 -- The built-in dropdown steps aside for nvim-cmp unless asked for explicitly.
 package.loaded['cmp'] = {}

@@ -159,7 +159,7 @@ def test_tcp_transport(tmp_path: Path) -> None:
         [sys.executable, "-m", "glm_lsp", "--tcp", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "stderr").open("wb"),
     )
     try:
         deadline = time.monotonic() + 30
@@ -189,6 +189,16 @@ def test_tcp_transport(tmp_path: Path) -> None:
             proc.wait()
     assert proc.stdout is not None
     assert proc.stdout.read() == b""  # nothing but the socket carries the protocol
+    assert "no authentication" in (tmp_path / "stderr").read_text(encoding="utf-8")
+
+
+def test_tcp_binds_loopback_by_default_and_warns() -> None:
+    from glm_lsp.cli import build_parser, tcp_warning
+
+    assert build_parser().parse_args(["--tcp"]).host == "127.0.0.1"
+    assert "no authentication" in tcp_warning("127.0.0.1", 2087)
+    assert "not a loopback" not in tcp_warning("::1", 2087)
+    assert "not a loopback" in tcp_warning("0.0.0.0", 2087)
 
 
 @pytest.mark.slow

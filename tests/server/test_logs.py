@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 from pathlib import Path
 
 import pytest
@@ -100,5 +101,23 @@ def test_setup_writes_file_and_nothing_to_stdout(
         out = capsys.readouterr()
         assert out.out == ""
         assert handler.buffered == 2
+    finally:
+        setup_logging(0, None, lsp=False)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_log_file_is_private(tmp_path: Path, existing: bool) -> None:
+    """Logs quote the code being written: only their owner may read them (0600)."""
+    log_file = tmp_path / "glm.log"
+    if existing:
+        log_file.write_text("old\n")
+        log_file.chmod(0o644)
+    setup_logging(0, str(log_file), lsp=False)
+    try:
+        logging.getLogger("glm_lsp.test_private").warning("secret code")
+        for h in logging.getLogger().handlers:
+            h.flush()
+        assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+        assert "secret code" in log_file.read_text(encoding="utf-8")
     finally:
         setup_logging(0, None, lsp=False)

@@ -3,6 +3,9 @@
 ---@type vim.lsp.Config
 return {
   cmd = { 'glm-lsp' },
+  -- A neutral working directory: `python -m glm_lsp` would otherwise find modules in the
+  -- workspace first (the server drops the cwd from sys.path too; this is the second lock).
+  cmd_cwd = vim.uv.os_homedir(),
   filetypes = {
     'python',
     'javascript',

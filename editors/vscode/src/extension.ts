@@ -18,7 +18,12 @@ import {
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './restartPolicy';
-import { LaunchError, resolveServerCommand, type ServerCommand } from './serverCommand';
+import {
+  LaunchError,
+  neutralCwd,
+  resolveServerCommand,
+  type ServerCommand,
+} from './serverCommand';
 import { COMMAND_KEYS, SECTION, serverSettings, serverSettingKeys } from './settings';
 import { StatusItem, stateFromStats } from './statusBar';
 
@@ -101,7 +106,7 @@ export class Controller implements vscode.Disposable {
       command: this.command.command,
       args: this.command.args,
       transport: TransportKind.stdio,
-      options: { env: { ...process.env } },
+      options: { env: { ...process.env }, cwd: neutralCwd() },
     };
     const client = new LanguageClient('glmLsp', 'GLM LSP', serverOptions, this.clientOptions());
     client.registerProposedFeatures();
@@ -359,7 +364,7 @@ export class Controller implements vscode.Disposable {
       },
       (_progress, token) =>
         new Promise<number>((resolve) => {
-          const child = spawn(command.command, args, { env: process.env });
+          const child = spawn(command.command, args, { env: process.env, cwd: neutralCwd() });
           child.stdout.on('data', (d: Buffer) => this.log.info(d.toString().trimEnd()));
           child.stderr.on('data', (d: Buffer) => this.log.info(d.toString().trimEnd()));
           child.on('error', (err) => {

@@ -5,6 +5,7 @@
 // and, when nothing works, one message that says exactly what to fix.
 import { execFile } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface ServerCommand {
@@ -65,11 +66,23 @@ export async function findOnPath(
   return undefined;
 }
 
+/**
+ * The working directory for every process started with the server's command: the user's home
+ * (else the temp directory), never the workspace, where `python -m glm_lsp` would import modules
+ * that happen to be named like its dependencies.
+ */
+export function neutralCwd(home: string = os.homedir(), temp: string = os.tmpdir()): string {
+  return home && path.isAbsolute(home) ? home : temp;
+}
+
 /** Whether `python` can import glm_lsp (without starting the server). */
 export function pythonHasServer(python: string, timeoutMs = 15000): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(python, ['-c', 'import glm_lsp'], { timeout: timeoutMs, windowsHide: true }, (error) =>
-      resolve(!error),
+    execFile(
+      python,
+      ['-c', 'import glm_lsp'],
+      { timeout: timeoutMs, windowsHide: true, cwd: neutralCwd() },
+      (error) => resolve(!error),
     );
   });
 }

@@ -222,7 +222,8 @@ function M.pull(name)
   end
   local argv = vim.list_extend(M.server_cmd(), { 'models', 'pull', name })
   notify('pulling ' .. name .. ' …')
-  local ok, err = pcall(vim.system, argv, { text = true }, function(res)
+  local opts = { text = true, cwd = vim.uv.os_homedir() } -- never the workspace
+  local ok, err = pcall(vim.system, argv, opts, function(res)
     vim.schedule(function()
       if res.code == 0 then
         notify(('pulled %s; restart with :GlmLsp restart if model.name points at it'):format(name))

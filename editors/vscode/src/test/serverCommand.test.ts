@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { LaunchError, findOnPath, resolveServerCommand } from '../serverCommand';
+import { LaunchError, findOnPath, neutralCwd, resolveServerCommand } from '../serverCommand';
 
 function fakeExecutable(dir: string, name: string): string {
   const file = path.join(dir, name);
@@ -80,4 +80,11 @@ void test('findOnPath skips directories and non-executables', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'glm-'));
   writeFileSync(path.join(dir, 'glm-lsp'), 'not executable');
   assert.equal(await findOnPath('glm-lsp', { PATH: dir }, 'linux'), undefined);
+});
+
+void test('the server never starts in the workspace: home, else the temp directory', () => {
+  assert.equal(neutralCwd('/home/u', '/tmp'), '/home/u');
+  assert.equal(neutralCwd('', '/tmp'), '/tmp');
+  assert.equal(neutralCwd('relative', '/tmp'), '/tmp');
+  assert.ok(path.isAbsolute(neutralCwd()));
 });
