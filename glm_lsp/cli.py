@@ -12,11 +12,14 @@ import ipaddress
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from glm_lsp import __version__
+from glm_lsp.features import commands, completion, inline, lifecycle, sync
+from glm_lsp.logs import LspLogHandler
+from glm_lsp.server import GlmServer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     from glm_lsp.logs import setup_logging
-    from glm_lsp.server import create_server
 
     handler = setup_logging(args.verbose, args.log_file, lsp=True)
     # Background threads (indexing, symbol extraction) hold the GIL for up to the switch
@@ -95,6 +97,17 @@ def serve(args: argparse.Namespace) -> int:
     stdin, stdout = _protocol_streams()
     server.start_io(stdin, stdout)
     return 0
+
+
+def create_server(log_handler: LspLogHandler | None = None) -> GlmServer:
+    """A server with every feature registered (a fresh one per process or test)."""
+    server = GlmServer(log_handler)
+    lifecycle.register(server)
+    sync.register(server)
+    completion.register(server)
+    inline.register(server)
+    commands.register(server)
+    return server
 
 
 def tcp_warning(host: str, port: int) -> str:
@@ -166,18 +179,14 @@ def run_complete(args: argparse.Namespace) -> int:
 
 
 def _delegate(command: str, argv: list[str]) -> int:
-    """``models``/``doctor`` live with the model code; they may be absent in a minimal build."""
-    module = "glm_lsp.model.catalog" if command == "models" else "glm_lsp.model.doctor"
-    try:
-        mod = __import__(module, fromlist=["main"])
-    except ImportError as exc:
-        print(f"glm-lsp {command}: not available in this installation ({exc})", file=sys.stderr)
-        return 2
-    entry: Callable[[list[str]], int] | None = getattr(mod, "main", None)
-    if entry is None:
-        print(f"glm-lsp {command}: {module} has no main()", file=sys.stderr)
-        return 2
-    return int(entry(argv) or 0)
+    """``models``/``doctor`` own every option after their name (their own parsers)."""
+    if command == "models":
+        from glm_lsp.model.models_cli import main as models_main
+
+        return int(models_main(argv) or 0)
+    from glm_lsp.doctor import main as doctor_main
+
+    return int(doctor_main(argv) or 0)
 
 
 if __name__ == "__main__":

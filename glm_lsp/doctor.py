@@ -18,7 +18,8 @@ from typing import Any
 
 from glm_lsp.model.catalog import models_dir, resolve_model, template_for_file
 from glm_lsp.model.gguf_info import GgufError, read_gguf_info
-from glm_lsp.model.llama import default_threads, default_tiny_model_path, train_context
+from glm_lsp.model.llama import default_tiny_model_path
+from glm_lsp.model.llama_setup import default_threads, train_context
 from glm_lsp.model.templates import select_template
 
 MODEL_ENV = "GLM_LSP_MODEL"

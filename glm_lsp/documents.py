@@ -38,6 +38,8 @@ class LspTextDocument(TextDocument):
     """
 
     _cache: tuple[str, tuple[str, ...], LineIndex | None] | None = None
+    edit_sites: tuple[int, ...] = ()
+    """``str`` offsets of the edits since the last ``take_edit_sites``, in the current text."""
 
     @property
     def lines(self) -> Sequence[str]:
@@ -67,6 +69,15 @@ class LspTextDocument(TextDocument):
         end = max(start, self._offset(lines, change.range.end))
         source = self.source
         self._source = source[:start] + change.text + source[end:]
+        # Where each change of this version happened, in the final text: a later change in
+        # the same notification shifts the earlier sites after it.
+        delta = len(change.text) - (end - start)
+        self.edit_sites = (*(s + delta if s > start else s for s in self.edit_sites), start)
+
+    def take_edit_sites(self) -> tuple[int, ...]:
+        """The sites recorded since the last call (the server takes them at each didChange)."""
+        sites, self.edit_sites = self.edit_sites, ()
+        return sites
 
     def _offset(self, lines: Sequence[str], position: lsp.Position) -> int:
         return cursor_line(self, position, self.line_index())[0]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from glm_lsp.model.doctor import doctor_main
+from glm_lsp.doctor import doctor_main
+from glm_lsp.model.llama import default_tiny_model_path
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def test_doctor_json_with_the_embedded_default(capsys: pytest.CaptureFixture[str
 
 
 def test_doctor_names_the_random_test_model(capsys: pytest.CaptureFixture[str]) -> None:
-    assert doctor_main(["--json", "--model", "glm-tiny-test"]) == 0
+    assert doctor_main(["--json", "--model", str(default_tiny_model_path())]) == 0
     model = json.loads(capsys.readouterr().out)["model"]
     assert model["source"] == "argument" and model["context_length"] == 8192
     assert "gibberish" in model["note"]

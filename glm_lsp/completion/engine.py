@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glm_lsp.analysis.symbols import FileSymbols, extract_symbols
+from glm_lsp.analysis.extract import extract_symbols
+from glm_lsp.analysis.symbols import FileSymbols
 from glm_lsp.completion import candidates as cands
 from glm_lsp.completion.history import AcceptHistory
 from glm_lsp.completion.lookups import receiver_counts, warm
@@ -57,6 +58,19 @@ class CompletionResult:
 
 
 @dataclass
+class Gathered:
+    """What :meth:`CompletionEngine.gather` found; ``found`` is ``None`` where nothing is
+    offered (strings, comments, a failure)."""
+
+    context: CursorContext
+    started: float
+    found: cands.CandidateSet | None = None
+    keys: tuple[str, ...] = ()
+    inputs: RankingInputs | None = None
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
 class _Cached:
     version: int
     symbols: FileSymbols
@@ -89,14 +103,51 @@ class CompletionEngine:
         max_items: int = 100,
         model_candidates: Sequence[cands.Candidate] = (),
     ) -> CompletionResult:
+        """Both steps at once, for callers with nothing to wait for between them."""
+        return self.rank(self.gather(doc, offset), max_items, model_candidates)
+
+    def gather(self, doc: ParsedDocument, offset: int) -> Gathered:
+        """Step one: cursor context, static candidates and ranking inputs (computed once per
+        request; the server may wait for model items between this and :meth:`rank`)."""
         start = time.perf_counter()
         ctx = _build_context(doc.spec, doc.text, offset, doc.tree)
+        gathered = Gathered(ctx, started=start)
+        if ctx.in_string or ctx.in_comment:
+            return gathered
         try:
-            result = self._complete(doc, ctx, max_items, model_candidates)
+            self._gather(doc, gathered)
         except Exception as exc:  # a request always gets a well-formed answer
             log.exception("completion failed")
-            result = CompletionResult(ctx, [], False, failures=[str(exc)])
-        result.elapsed_ms = (time.perf_counter() - start) * 1000.0
+            gathered.found = None
+            gathered.failures.append(str(exc))
+        return gathered
+
+    def rank(
+        self,
+        gathered: Gathered,
+        max_items: int = 100,
+        model_candidates: Sequence[cands.Candidate] = (),
+    ) -> CompletionResult:
+        """Step two: rank the static candidates merged with the model's."""
+        ctx, found, inputs = gathered.context, gathered.found, gathered.inputs
+        result = CompletionResult(ctx, [], False, failures=list(gathered.failures))
+        if found is not None and inputs is not None:
+            try:
+                merged = cands.dedupe([*found.candidates, *model_candidates])
+                ranked = rank(merged, ctx, inputs)
+                result = CompletionResult(
+                    context=ctx,
+                    items=ranked[:max_items],
+                    is_incomplete=len(ranked) > max_items,
+                    context_keys=gathered.keys,
+                    receiver_type=found.receiver_type,
+                    expected_type=found.expected_type,
+                    failures=list(found.failures),
+                )
+            except Exception as exc:
+                log.exception("ranking failed")
+                result.failures.append(str(exc))
+        result.elapsed_ms = (time.perf_counter() - gathered.started) * 1000.0
         return result
 
     def accept(self, payload: dict[str, Any]) -> None:
@@ -132,22 +183,16 @@ class CompletionEngine:
 
     # --- request path ---------------------------------------------------------------------------
 
-    def _complete(
-        self,
-        doc: ParsedDocument,
-        ctx: CursorContext,
-        max_items: int,
-        model_candidates: Sequence[cands.Candidate],
-    ) -> CompletionResult:
-        if ctx.in_string or ctx.in_comment:
-            return CompletionResult(ctx, [], False)
+    def _gather(self, doc: ParsedDocument, gathered: Gathered) -> None:
+        ctx = gathered.context
         file, fresh = self.symbols_for(doc)
         found = cands.collect(ctx, file, self.index, doc.path, fresh=fresh)
-        merged = cands.dedupe([*found.candidates, *model_candidates])
         keys = context_keys(ctx, found.receiver_keys, found.expected_type)
         with self._lock:
             edits = tuple(self._edits.get(doc.uri, ()))
-        inputs = RankingInputs(
+        gathered.found = found
+        gathered.keys = keys
+        gathered.inputs = RankingInputs(
             file_counts=file.identifier_counts,
             workspace_count=self._workspace_count,
             member_counts=found.member_counts,
@@ -155,16 +200,6 @@ class CompletionEngine:
             recent_edits=edits,
             expected_type=found.expected_type,
             receiver_counts=receiver_counts(file),
-        )
-        ranked = rank(merged, ctx, inputs)
-        return CompletionResult(
-            context=ctx,
-            items=ranked[:max_items],
-            is_incomplete=len(ranked) > max_items,
-            context_keys=keys,
-            receiver_type=found.receiver_type,
-            expected_type=found.expected_type,
-            failures=found.failures,
         )
 
     def _workspace_count(self, name: str) -> int:

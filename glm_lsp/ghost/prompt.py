@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from glm_lsp.model.mode import Mode
+from glm_lsp.ghost.mode import Mode
 from glm_lsp.model.templates import FimRequest, Reference
 
 log = logging.getLogger(__name__)

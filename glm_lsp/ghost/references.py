@@ -62,7 +62,7 @@ def _excerpt(text: str, start: int, end: int, max_lines: int) -> str:
 
 
 class References:
-    """Collects the reference snippets for one request (thread-safe; owned by ModelService)."""
+    """Collects the reference snippets for one request (thread-safe; owned by GhostService)."""
 
     def __init__(self, index: WorkspaceIndex | None, recent_files: int = 3) -> None:
         self._index = index
@@ -70,6 +70,11 @@ class References:
         self._recent: OrderedDict[str, str] = OrderedDict()
         self._recent_files = recent_files
         self._lock = threading.Lock()
+
+    def use_index(self, index: WorkspaceIndex) -> None:
+        """Definitions of imported names come from ``index`` from now on (a re-index)."""
+        with self._lock:
+            self._index = index
 
     def note_edit(self, path: str, text: str, offset: int) -> None:
         """Snapshot the lines around an edit of ``path`` (the newest few files are kept)."""

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from glm_lsp.completion.candidates import Candidate
+from glm_lsp.analysis.index import WorkspaceIndex
+from glm_lsp.completion.candidates import Candidate, collect
 from glm_lsp.syntax.context import CursorContext
 from glm_lsp.syntax.parse import ParsedDocument
-
-if TYPE_CHECKING:
-    from glm_lsp.analysis.index import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +20,6 @@ class InlineSuggestion:
     text: str
     start_offset: int
     end_offset: int
-
-    @property
-    def start(self) -> int:
-        return self.start_offset
-
-    @property
-    def end(self) -> int:
-        return self.end_offset
 
 
 def candidate_from_text(ctx: CursorContext, text: str) -> Candidate | None:
@@ -72,8 +61,6 @@ def known_members(
     if ctx.receiver is None or index is None or not doc.path:
         return None
     try:
-        from glm_lsp.completion.candidates import collect
-
         fs = index.get(doc.path)
         if fs is None:
             return None

@@ -10,6 +10,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from glm_lsp.model.templates import Template
+
 
 class ModelLoadError(RuntimeError):
     """A model could not be loaded; the message is for the user (what is wrong, what to do)."""
@@ -82,9 +84,17 @@ class ModelBackend(Protocol):
     """What every backend offers; ``load`` may be slow and raises ``ModelLoadError``."""
 
     name: str
+    template: Template | None
+    """The prompt format, once loaded (``None``: the caller's default, CodeGeeX4's)."""
+    n_ctx_train: int
+    """The context length the model was trained on; 0 when unknown."""
 
     @property
     def loaded(self) -> bool: ...
+
+    def default_stop_ids(self) -> tuple[int, ...]:
+        """Token ids that end a generation when a request names none; safe from any thread."""
+        ...
 
     def info(self) -> dict[str, Any]: ...
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glm_lsp.model.backend import ModelLoadError
+
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
 _SMALL_ARRAY = 64
@@ -207,8 +209,6 @@ def read_gguf_info(path: str | Path, *, tokens: bool = True) -> GgufInfo:
 
 def validate_model_file(path: str | Path) -> GgufInfo:
     """Header check before llama.cpp sees the file; ``ModelLoadError`` says what to do."""
-    from glm_lsp.model.backend import ModelLoadError
-
     try:
         info = read_gguf_info(path)
     except GgufError as exc:

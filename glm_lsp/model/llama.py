@@ -14,7 +14,7 @@ Not thread-safe (neither is ``Llama``): ``ModelWorker`` calls it from one thread
 from __future__ import annotations
 
 import logging
-import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,14 +30,16 @@ from glm_lsp.model.backend import (
 )
 from glm_lsp.model.catalog import template_for_file
 from glm_lsp.model.gguf_info import GgufInfo, validate_model_file
+from glm_lsp.model.llama_setup import (
+    default_threads,
+    log_state,
+    resolve_gpu_layers,
+    route_native_logs,
+    train_context,
+)
 from glm_lsp.model.templates import Template, select_template
 
 log = logging.getLogger(__name__)
-_native_log = logging.getLogger("glm_lsp.llama_cpp")
-# llama.cpp logs an error line when the abort callback stops a decode; that is our own
-# cancellation, not a fault, so while one is in progress its messages go to debug.
-_log_state: dict[str, Any] = {"aborting": False, "last": 1}
-_log_callback: Any = None
 
 TINY_MODEL_FILE = "glm-tiny-q8_0.gguf"
 _HEAD_KEEP = 16  # tokens kept from the start of an over-long prompt (the template header)
@@ -49,41 +51,6 @@ def default_tiny_model_path() -> Path:
     return Path(__file__).resolve().parents[2] / "models" / "tiny" / TINY_MODEL_FILE
 
 
-def train_context(info: GgufInfo) -> int:
-    """``<arch>.context_length`` from the GGUF header: the longest sequence the model was
-    trained on (0 when the header does not say). Positions beyond it were never seen in
-    training, so prompts longer than this give garbage on small models."""
-    value = info.metadata.get(f"{info.architecture}.context_length", 0)
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
-
-
-def route_native_logs() -> None:
-    """Send llama.cpp's own log lines to ``logging`` (they otherwise go straight to stderr)."""
-    global _log_callback
-    if _log_callback is not None:
-        return
-    import llama_cpp
-
-    def forward(level: int, text: bytes, _data: Any) -> None:
-        # ggml levels: 1 debug, 2 info, 3 warn, 4 error, 5 continues the previous line.
-        if level == 5:
-            level = _log_state.get("last", 1)
-        _log_state["last"] = level
-        message = text.decode("utf-8", errors="replace").rstrip()
-        if not message:
-            return
-        if level >= 3 and not _log_state["aborting"]:
-            _native_log.warning("%s", message)
-        else:
-            _native_log.debug("%s", message)
-
-    _log_callback = llama_cpp.llama_log_callback(forward)
-    llama_cpp.llama_log_set(_log_callback, None)
-
-
 def common_prefix(cached: Any, ids: list[int]) -> int:
     """Length of the shared start of ``cached`` (a numpy array) and ``ids``, vectorized: this
     runs on every keystroke over prompts of thousands of tokens."""
@@ -92,32 +59,6 @@ def common_prefix(cached: Any, ids: list[int]) -> int:
         return 0
     differ = np.flatnonzero(np.asarray(cached[:n]) != np.asarray(ids[:n], dtype=np.int64))
     return int(differ[0]) if differ.size else n
-
-
-def default_threads() -> int:
-    """Half the logical CPUs (≈ physical cores), at most 8.
-
-    Measured here (2 vCPUs, busy machine, tiny model): 64 tokens took 0.06 s with 1 thread and
-    0.1-1.2 s with 2 — oversubscribed llama.cpp threads spin and stall each other.
-    """
-    cpus = os.cpu_count() or 1
-    return max(1, min(8, cpus // 2))
-
-
-def resolve_gpu_layers(setting: int | str) -> int:
-    """``"auto"`` → all layers (-1) when this llama.cpp build can offload, else 0."""
-    if isinstance(setting, int):
-        return setting
-    if str(setting).strip().lower() == "auto":
-        import llama_cpp
-
-        return -1 if bool(llama_cpp.llama_supports_gpu_offload()) else 0
-    try:
-        return int(setting)
-    except ValueError:
-        raise ModelLoadError(
-            f'model.gpuLayers must be "auto" or a number, not {setting!r}'
-        ) from None
 
 
 class LlamaBackend:
@@ -160,6 +101,8 @@ class LlamaBackend:
         self._abort_cb: Any = None
         self._no_abort_cb: Any = None
         self._eog: set[int] = set()
+        self._stop_ids: tuple[int, ...] = ()
+        self._tokenizing = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -214,6 +157,7 @@ class LlamaBackend:
             self._install_abort_callback()
         name = self.template_name or template_for_file(self.path)
         self.template = select_template(info.metadata, info.tokens or (), name)
+        self._stop_ids = self._compute_stop_ids()
         self.load_seconds = time.perf_counter() - start
         log.info(
             "loaded %s (arch %s, %d ctx, %s GPU layers, %d/%d threads, template %s) in %.2fs",
@@ -273,7 +217,7 @@ class LlamaBackend:
         def should_abort(_data: Any) -> bool:
             token = self._abort
             if token is not None and token.cancelled:
-                _log_state["aborting"] = True
+                log_state["aborting"] = True
                 return True
             return False
 
@@ -292,7 +236,9 @@ class LlamaBackend:
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
 
     def close(self) -> None:
-        llm, self._llm = self._llm, None
+        """Free the model; waits for a ``tokenize`` running on another thread to finish."""
+        with self._tokenizing:
+            llm, self._llm = self._llm, None
         if llm is not None:
             llm.close()
 
@@ -324,9 +270,14 @@ class LlamaBackend:
         return self._llm
 
     def tokenize(self, text: str) -> list[int]:
-        """Special tokens enabled, no BOS: templates write their own start tokens."""
-        llm = self._require()
-        return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        """Special tokens enabled, no BOS: templates write their own start tokens.
+
+        The one call other threads may make (the prompt builder counts tokens while the owner
+        thread generates): llama.cpp's tokenizer only reads the vocabulary, and the lock keeps
+        ``close`` from freeing the model under it."""
+        with self._tokenizing:
+            llm = self._require()
+            return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def token_id(self, text: str) -> int | None:
         """The id of the single token spelled ``text``, or ``None`` when the vocabulary lacks it."""
@@ -337,7 +288,13 @@ class LlamaBackend:
         return ids[0] if spelled == text else None
 
     def default_stop_ids(self) -> tuple[int, ...]:
-        """The template's stop tokens, else the model's end-of-generation set."""
+        """The template's stop tokens, else the model's end-of-generation set.
+
+        Computed at load, on the owner thread: callers on other threads must not reach into
+        ``Llama`` (it may be closing under them)."""
+        return self._stop_ids
+
+    def _compute_stop_ids(self) -> tuple[int, ...]:
         if self.template is not None:
             ids = self.template.stop_ids(self.token_id)
             if ids:
@@ -442,7 +399,7 @@ class LlamaBackend:
         finally:
             if tail:
                 self._set_abort(None)
-            _log_state["aborting"] = False
+            log_state["aborting"] = False
         return None if cancel.cancelled else reuse
 
     def _outcome(

@@ -39,6 +39,10 @@ class NoModel(Exception):
     """No backend can be made; ``str(exc)`` is the message for the user (empty: disabled)."""
 
 
+class NotConfigured(NoModel):
+    """Nothing is configured and there is no embedded default: not an error, static only."""
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """The model file chosen for the settings, and why (logged, and used for messages).
@@ -83,10 +87,13 @@ def choose_model(settings: Settings) -> ModelChoice:
         return ModelChoice(Path(model.path).expanduser(), source)
     if env:
         return ModelChoice(Path(env).expanduser(), f"${MODEL_ENV}")
-    from glm_lsp.model.catalog import models_dir, resolve_model
+    from glm_lsp.model.catalog import find_entry, models_dir
 
     if model.name:
-        return ModelChoice(resolve_model(model.name), "model.name", model.name)
+        # A catalog name only, never a path: workspace settings must not choose the file loaded.
+        named = find_entry(model.name)
+        path = named.path_in(models_dir()) if named is not None and named.file else None
+        return ModelChoice(path, "model.name", model.name)
     entry = embedded_default()
     if entry is None:
         return ModelChoice(None, "")
@@ -148,7 +155,7 @@ def make_backend(settings: Settings) -> tuple[ModelBackend, Path | None]:
     if choice.source == EMBEDDED and path is not None and not path.is_file():
         raise NoModel(missing_embedded_message(choice.name, path))
     if path is None:
-        raise NoModel(NO_MODEL_CONFIGURED)
+        raise NotConfigured(NO_MODEL_CONFIGURED)
     log.info("model: using %s: %s", choice.describe(), path)
     from glm_lsp.model.llama import LlamaBackend
 

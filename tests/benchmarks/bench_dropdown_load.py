@@ -2,7 +2,7 @@
 
 ``CompletionEngine.complete`` (the whole static path: cursor context, candidates, ranking) is
 timed at sampled positions of a standard-library module, in alternating rounds: **idle**, and
-**busy** while a ``ModelService`` on its own thread generates ghost text back to back with the
+**busy** while a ``GhostService`` on its own thread generates ghost text back to back with the
 real llama.cpp backend (each request a new prompt, so nothing comes from the cache). Alternating
 the rounds spreads machine noise (other processes) over both columns.
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from glm_lsp.analysis.index import WorkspaceIndex
 from glm_lsp.completion.engine import CompletionEngine
 from glm_lsp.config import Settings
-from glm_lsp.model.inline import ModelService
+from glm_lsp.ghost.service import GhostService
 from glm_lsp.model.llama import default_tiny_model_path
 from glm_lsp.syntax.context import build_context
 from glm_lsp.syntax.parse import DocumentTrees
@@ -49,7 +49,7 @@ class Load:
         self._thread.start()
 
     async def _run(self) -> None:
-        service = ModelService(self.settings)
+        service = GhostService(self.settings)
         service.start()
         if not await service.wait_loaded(120):
             self.error = service.error

@@ -1,6 +1,6 @@
 """KV reuse while typing: prompt tokens llama.cpp evaluates per request, stable vs naive layout.
 
-Replays a typing session through ``ModelService`` with the real llama.cpp backend: a function
+Replays a typing session through ``GhostService`` with the real llama.cpp backend: a function
 is inserted one character at a time into a copy of a standard-library module (nobody here wrote
 it), each keystroke followed by a ghost-text request that is awaited to the end. The typed-ahead
 reuse is switched off so every request reaches the model. For each request after the first,
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from glm_lsp.config import Settings
-from glm_lsp.model.inline import ModelService
+from glm_lsp.ghost.service import GhostService
 from glm_lsp.model.llama import default_tiny_model_path
 from glm_lsp.syntax.context import build_context
 from glm_lsp.syntax.languages import spec_for
@@ -54,7 +54,7 @@ def _insertion_point(text: str) -> int:
 async def _replay(
     settings: Settings, text: str, stable: bool, keys: int, typed: str = FUNCTION
 ) -> dict[str, float]:
-    service = ModelService(settings, stable_layout=stable)
+    service = GhostService(settings, stable_layout=stable)
     service.start()
     if not await service.wait_loaded(120):
         raise SystemExit(f"model did not load: {service.error}")

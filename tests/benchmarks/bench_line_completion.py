@@ -7,9 +7,9 @@ on, leaving at least 3 non-space characters to predict. The target is the rest o
 (trailing whitespace stripped), and it is *deleted* from the document (the user is typing this
 line now): the text after the cursor starts at the newline that ended the line.
 
-Each position goes through the server's own model path, in-process: ``ModelService`` built from
+Each position goes through the server's own model path, in-process: ``GhostService`` built from
 ``Settings`` (``model.path`` = ``--model``, ``inline.mode = "line"``) loads the model with
-``loading.make_backend``; ``ModelService._prepare`` builds the prompt (``prompt.build_window``,
+``loading.make_backend``; ``GhostService._prepare`` builds the prompt (``prompt.build_window``,
 stable layout, budget = the GGUF's trained context - ``inline.maxTokens`` - 64, the template
 chosen from the GGUF, the LINE-mode newline stop); ``LlamaBackend.generate`` runs it greedily;
 ``completion/postprocess.clean`` post-processes it as the server does. Rows, same positions:
@@ -28,7 +28,8 @@ their count is printed; each prompt carries no cross-file references (a fresh ``
 per position, as for a user who opened only this file); the working directory is the stdlib
 directory, so the prompt's ``###PATH`` is the module's file name, as in training.
 
-    python tests/benchmarks/bench_line_completion.py --model models/tiny/glm-code-tiny-q8_0.gguf
+    python tests/benchmarks/bench_line_completion.py \\
+        --model glm_lsp/data/models/glm-code-tiny-q8_0.gguf
     python tests/benchmarks/bench_line_completion.py --n 20 --no-sanity   # quick
 """
 
@@ -56,15 +57,15 @@ for _p in (str(ROOT), str(HERE)):
 
 from bench_ranking import choose_files  # noqa: E402
 
-from glm_lsp.completion.postprocess import clean  # noqa: E402
 from glm_lsp.config import Settings  # noqa: E402
+from glm_lsp.ghost.mode import Mode, choose_mode  # noqa: E402
+from glm_lsp.ghost.postprocess import clean  # noqa: E402
 from glm_lsp.model.backend import Generation  # noqa: E402
-from glm_lsp.model.mode import Mode, choose_mode  # noqa: E402
 from glm_lsp.syntax.context import CursorContext, build_context  # noqa: E402
 from glm_lsp.syntax.languages import spec_for  # noqa: E402
 from glm_lsp.syntax.parse import ParsedDocument, parse_text  # noqa: E402
 
-DEFAULT_MODEL = ROOT / "models" / "tiny" / "glm-code-tiny-q8_0.gguf"
+DEFAULT_MODEL = ROOT / "glm_lsp" / "data" / "models" / "glm-code-tiny-q8_0.gguf"
 MANIFEST = ROOT / "models" / "tiny" / "corpus-manifest.tsv"
 SANITY_MODEL = ROOT / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 MIN_TARGET_CHARS = 3  # non-space characters left to predict
@@ -261,12 +262,12 @@ class Suggestion:
 
 
 class ServerPath:
-    """``ModelService`` as the server builds it, driven synchronously for one cursor at a time.
+    """``GhostService`` as the server builds it, driven synchronously for one cursor at a time.
 
-    Uses two private members of ``ModelService`` (``_prepare``, ``_backend``) so that the prompt,
+    Uses two private members of ``GhostService`` (``_prepare``, ``_backend``) so that the prompt,
     request and post-processing inputs are exactly the server's; generation is called on this
     thread (the service's worker thread is idle meanwhile), which gives the ``Generation``'s
-    token counts and timings that ``ModelService.inline`` does not return.
+    token counts and timings that ``GhostService.inline`` does not return.
     """
 
     def __init__(
@@ -278,7 +279,7 @@ class ServerPath:
         index: Any = None,
         load_timeout_s: float = 600.0,
     ) -> None:
-        from glm_lsp.model.inline import ModelService
+        from glm_lsp.ghost.service import GhostService
 
         base = Settings()
         self.settings = replace(
@@ -287,7 +288,7 @@ class ServerPath:
             inline=replace(base.inline, mode=mode),
         )
         self.index = index
-        self.service = ModelService(self.settings, index=index)
+        self.service = GhostService(self.settings, index=index)
         self.service.start()
         if not asyncio.run(self.service.wait_loaded(load_timeout_s)):
             error = self.service.error or self.service.state
@@ -309,7 +310,7 @@ class ServerPath:
         self, doc: ParsedDocument, offset: int, ctx: CursorContext, mode: Mode = Mode.LINE
     ) -> Suggestion:
         """The server's ghost text for this cursor (mode already chosen by the caller)."""
-        from glm_lsp.model.references import References
+        from glm_lsp.ghost.references import References
 
         started = time.perf_counter()
         self.service.references = References(self.index)  # no references from other positions
@@ -317,7 +318,7 @@ class ServerPath:
         gen: Generation = self.backend.generate(prep.request)
         raw = gen.text
         if gen.finish_reason == "length" and mode is Mode.BLOCK and "\n" in raw.rstrip():
-            raw = raw[: raw.rstrip().rfind("\n")]  # as ModelService._suggest
+            raw = raw[: raw.rstrip().rfind("\n")]  # as GhostService._suggest
         text = clean(raw, prep.post) or ""
         return Suggestion(text, gen.text, gen, (time.perf_counter() - started) * 1000.0)
 

@@ -3,7 +3,7 @@
 What it measures, on cursor positions in held-out stdlib modules sampled exactly as
 ``bench_line_completion.py`` samples them (the rest of a line deleted, the cursor at its end):
 
-**(a) in-process**, ``LlamaBackend`` on the server's own prompts (``ModelService._prepare``
+**(a) in-process**, ``LlamaBackend`` on the server's own prompts (``GhostService._prepare``
 through ``bench_line_completion.ServerPath``: stable layout, budget from the GGUF's trained
 context, CodeGeeX4 template, LINE mode):
 
@@ -26,7 +26,8 @@ keystroke*, KV reuse or the type-ahead cache). Edits are reverted afterwards (un
 samples are ``--pause`` apart. Then ``glm-lsp.stats`` is read: the server-side ``inline``
 handler percentiles and the model's token counters (it exposes no per-generation timings).
 
-    python tests/benchmarks/bench_model_latency.py --model models/tiny/glm-code-tiny-q8_0.gguf
+    python tests/benchmarks/bench_model_latency.py \\
+        --model glm_lsp/data/models/glm-code-tiny-q8_0.gguf
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ from bench_line_completion import (  # noqa: E402
 )
 from bench_ranking import choose_files  # noqa: E402
 
+from glm_lsp.ghost.mode import Mode  # noqa: E402
 from glm_lsp.model.backend import Generation, GenerationRequest  # noqa: E402
-from glm_lsp.model.mode import Mode  # noqa: E402
 from glm_lsp.syntax.context import build_context  # noqa: E402
 
 
@@ -113,7 +114,7 @@ def in_process(model: Path, positions: list[Position], threads: int | None) -> l
     ttft_warm = Series("first token, warm KV (2nd keystroke)", "ms")
 
     def prepared(text: str, offset: int, path: Path) -> GenerationRequest:
-        from glm_lsp.model.references import References
+        from glm_lsp.ghost.references import References
 
         doc = server_path.document(text, path)
         ctx = build_context(doc.spec, text, offset, doc.tree)

@@ -12,7 +12,7 @@ name into a *tune* set (used while choosing features and weights) and a held-out
 removed from it and completed as an open document with the name deleted, so nothing leaks.
 
 With ``--model PATH`` (a GGUF) the same positions (same sampling) are also completed the way the
-server does when its model is ready: the model runs at the cursor through ``ModelService``'s own
+server does when its model is ready: the model runs at the cursor through ``GhostService``'s own
 prompt path (``bench_line_completion.ServerPath``: the server's mode choice with the default
 ``inline.mode = auto``, its prompt, greedy generation, post-processing), its text becomes a
 dropdown item (``suggestions.candidate_from_text``) merged into the static list
@@ -24,13 +24,14 @@ dropdown item (``suggestions.candidate_from_text``) merged into the static list
 
 Where the server would not ask the model (code after the cursor on the line, a comment, a
 string) there is no model item, as in the server. The dropdown's 20 ms wait for model items
-(``model_bridge.ITEMS_BUDGET_S``) is not modelled: every model item counts as arrived (the
-editor asks again as the user types, and the model's result cache answers then). The working
-directory is ``--dir`` so the prompt's ``###PATH`` is the module's name, as in training.
+(``features.completion.MODEL_ITEMS_BUDGET_S``) is not modelled: every model item counts as
+arrived (the editor asks again as the user types, and the model's result cache answers then).
+The working directory is ``--dir`` so the prompt's ``###PATH`` is the module's name, as in training.
 
     python tests/benchmarks/bench_ranking.py --files 30 --n 600 --set test
     python tests/benchmarks/bench_ranking.py --files 8 --n 100 --no-jedi   # quick
-    python tests/benchmarks/bench_ranking.py --no-jedi --model models/tiny/glm-code-tiny-q8_0.gguf
+    python tests/benchmarks/bench_ranking.py --no-jedi \\
+        --model glm_lsp/data/models/glm-code-tiny-q8_0.gguf
 """
 
 from __future__ import annotations
@@ -218,9 +219,9 @@ class ModelRun:
 def model_candidates(
     server_path: Any, doc: ParsedDocument, offset: int
 ) -> tuple[list[Candidate], bool, float]:
-    """What ``ModelService.candidates`` gives the dropdown here: ([item] or [], asked, gen ms)."""
-    from glm_lsp.model.mode import choose_mode
-    from glm_lsp.model.suggestions import candidate_from_text
+    """What ``GhostService.candidates`` gives the dropdown here: ([item] or [], asked, gen ms)."""
+    from glm_lsp.ghost.mode import choose_mode
+    from glm_lsp.ghost.suggestions import candidate_from_text
     from glm_lsp.syntax.context import build_context
 
     ctx = build_context(doc.spec, doc.text, offset, doc.tree)

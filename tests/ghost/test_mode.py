@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glm_lsp.model.mode import Mode, choose_mode, is_block_opener
+from glm_lsp.ghost.mode import Mode, choose_mode, is_block_opener
 from glm_lsp.syntax.context import build_context
 from glm_lsp.syntax.languages import spec_for
 from glm_lsp.syntax.parse import parse_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glm_lsp.completion.postprocess import (
+from glm_lsp.ghost.postprocess import (
     PostContext,
     adds_parse_errors,
     balance_brackets,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from glm_lsp.model.mode import Mode
-from glm_lsp.model.prompt import (
+from glm_lsp.ghost.mode import Mode
+from glm_lsp.ghost.prompt import (
     Budget,
     TokenCounter,
     build_window,

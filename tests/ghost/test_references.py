@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
-from glm_lsp.model.references import References
+from glm_lsp.ghost.references import References
 
 
 class FakeIndex:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from glm_lsp.cache import Store
-from glm_lsp.model.results import ResultCache, TypeAhead, cache_key
+from glm_lsp.ghost.results import ResultCache, TypeAhead, cache_key
 
 BASE = ("sha-a", "codegeex4-fim-1", "PROMPT", {"max_tokens": 64, "temperature": 0.0})
 

@@ -1,4 +1,4 @@
-"""ModelService with a fake backend: lifecycle, answers, cache, typed-ahead, newest wins."""
+"""GhostService with a fake backend: lifecycle, answers, cache, typed-ahead, newest wins."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ import pytest
 
 from glm_lsp.cache import Stores
 from glm_lsp.config import Settings
+from glm_lsp.ghost.mode import choose_mode
+from glm_lsp.ghost.request import context_tokens, prompt_budget
+from glm_lsp.ghost.service import GhostService
+from glm_lsp.ghost.suggestions import InlineSuggestion, candidate_from_text
 from glm_lsp.model.backend import (
     CancelToken,
     Generation,
@@ -21,9 +25,7 @@ from glm_lsp.model.backend import (
     ModelLoadError,
     cut_at_stop_strings,
 )
-from glm_lsp.model.inline import InlineSuggestion, ModelService, candidate_from_text
 from glm_lsp.model.loading import NoModel, make_backend
-from glm_lsp.model.mode import choose_mode
 from glm_lsp.syntax.context import build_context
 from glm_lsp.syntax.languages import spec_for
 from glm_lsp.syntax.parse import ParsedDocument, parse_text
@@ -33,6 +35,8 @@ class FakeBackend:
     """Implements the ModelBackend protocol; one token per character, answers from a rule."""
 
     name = "fake"
+    template = None
+    n_ctx_train = 0
 
     def __init__(
         self,
@@ -65,6 +69,9 @@ class FakeBackend:
 
     def tokenize(self, text: str) -> list[int]:
         return [ord(c) for c in text]
+
+    def default_stop_ids(self) -> tuple[int, ...]:
+        return ()
 
     def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
         self.threads.add(threading.current_thread().name)
@@ -114,14 +121,14 @@ def _ctx(doc: ParsedDocument, offset: int):  # type: ignore[no-untyped-def]
 
 async def _service(
     backend: FakeBackend, settings: Settings | None = None, **kw: Any
-) -> ModelService:
-    service = ModelService(settings or _settings(), backend=backend, **kw)
+) -> GhostService:
+    service = GhostService(settings or _settings(), backend=backend, **kw)
     service.start()
     assert await service.wait_loaded(5)
     return service
 
 
-async def _inline(service: ModelService, src: str) -> list[InlineSuggestion]:
+async def _inline(service: GhostService, src: str) -> list[InlineSuggestion]:
     doc, offset = _doc(src)
     return await service.inline(doc, offset, _ctx(doc, offset), CancelToken())
 
@@ -132,7 +139,7 @@ async def test_load_reports_progress_then_answers() -> None:
     service = await _service(FakeBackend(), progress=lambda m, p: seen.append((m, p)))
     assert seen[0][1] == 0 and seen[-1] == ("model loaded", 100)
     out = await _inline(service, "def f(x):\n    return ‸\n")
-    assert out == [InlineSuggestion("x + 1", out[0].start, out[0].end)]
+    assert out == [InlineSuggestion("x + 1", out[0].start_offset, out[0].end_offset)]
     assert out[0].start_offset == out[0].end_offset == len("def f(x):\n    return ")
     service.close()
 
@@ -140,7 +147,7 @@ async def test_load_reports_progress_then_answers() -> None:
 async def test_load_failure_gives_one_message_and_no_suggestions() -> None:
     errors: list[str] = []
     seen: list[tuple[str, int | None]] = []
-    service = ModelService(
+    service = GhostService(
         _settings(),
         backend=FakeBackend(fail="model file is truncated"),
         on_error=errors.append,
@@ -158,17 +165,19 @@ async def test_load_failure_gives_one_message_and_no_suggestions() -> None:
 async def test_no_model_configured_and_backend_none(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Nothing configured and a catalog without an embedded default: the old message."""
+    """Nothing configured and a catalog without an embedded default: not a failure (the
+    session shows one info hint, features/inline.py), and the reason says what to set."""
     monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
     (tmp_path / "catalog.toml").write_text("# no models\n", encoding="utf-8")
     monkeypatch.setenv("GLM_LSP_CATALOG", str(tmp_path / "catalog.toml"))
     errors: list[str] = []
-    service = ModelService(Settings(), on_error=errors.append)
+    service = GhostService(Settings(), on_error=errors.append)
     service.start()
-    assert service.state == "failed" and "model.path" in errors[0]
+    assert service.state == "unconfigured" and errors == []
+    assert service.error is not None and "model.path" in service.error
     off = Settings()
     off = dataclasses.replace(off, model=dataclasses.replace(off.model, backend="none"))
-    disabled = ModelService(off)
+    disabled = GhostService(off)
     disabled.start()
     assert disabled.state == "disabled"
     doc, offset = _doc("x = ‸")
@@ -182,7 +191,7 @@ async def test_corrupt_model_file_fails_cleanly(tmp_path: Path) -> None:
     s = Settings()
     s = dataclasses.replace(s, model=dataclasses.replace(s.model, path=str(bad)))
     errors: list[str] = []
-    service = ModelService(s, on_error=errors.append)
+    service = GhostService(s, on_error=errors.append)
     service.start()
     assert not await service.wait_loaded(30)
     assert len(errors) == 1 and errors[0]
@@ -330,11 +339,11 @@ def test_candidate_from_text(src: str, text: str, expected: tuple[str, str, str]
 
 
 async def test_constructed_like_the_server_bridge(tmp_path: Path) -> None:
-    """model_bridge passes settings/stores/progress by keyword and calls start()."""
+    """features.inline passes settings/stores/progress by keyword and calls start()."""
     seen: list[str] = []
     s = Settings()
     s = dataclasses.replace(s, model=dataclasses.replace(s.model, path=str(tmp_path / "no.gguf")))
-    service = ModelService(settings=s, stores=Stores(None), progress=lambda m, p: seen.append(m))
+    service = GhostService(settings=s, stores=Stores(None), progress=lambda m, p: seen.append(m))
     service.start()
     assert not await service.wait_loaded(30)
     stats = service.stats()
@@ -354,7 +363,7 @@ async def test_tiny_gguf_typing_reuses_the_kv_cache() -> None:
         model=dataclasses.replace(s.model, path=str(default_tiny_model_path()), context_size=2048),
         inline=dataclasses.replace(s.inline, max_tokens=4),
     )
-    service = ModelService(s)
+    service = GhostService(s)
     service.start()
     assert await service.wait_loaded(60), service.error
     body = "".join(f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(40))
@@ -449,7 +458,7 @@ def test_missing_embedded_model_says_where_and_what_to_do(
     monkeypatch.delenv("GLM_LSP_MODEL", raising=False)
     monkeypatch.setenv("GLM_LSP_CATALOG", str(_embedded_catalog(tmp_path)))
     errors: list[str] = []
-    service = ModelService(Settings(), on_error=errors.append)
+    service = GhostService(Settings(), on_error=errors.append)
     with caplog.at_level("ERROR"):
         service.start()
     assert service.state == "failed"
@@ -492,10 +501,10 @@ def test_prompt_budget_fits_the_trained_context(
     context_size: int, n_ctx_train: int, max_tokens: int, expected: int
 ) -> None:
     backend = FakeBackend()
-    backend.n_ctx_train = n_ctx_train  # type: ignore[attr-defined]
+    backend.n_ctx_train = n_ctx_train
     s = _settings(max_tokens=max_tokens)
     s = dataclasses.replace(s, model=dataclasses.replace(s.model, context_size=context_size))
-    assert ModelService(s, backend=backend).budget().total == expected
+    assert prompt_budget(s, backend).total == expected
 
 
 @pytest.mark.parametrize(
@@ -522,12 +531,12 @@ async def test_real_prompts_fit_the_trained_context(
     s = dataclasses.replace(
         s, model=dataclasses.replace(s.model, path=str(path), context_size=context_size, threads=1)
     )
-    service = ModelService(s)
+    service = GhostService(s)
     service.start()
     try:
         assert await service.wait_loaded(60), service.error
-        assert service.context_tokens() == limit
-        assert service.budget().total == limit - 8 - 64
+        assert context_tokens(s, service._backend) == limit
+        assert prompt_budget(s, service._backend).total == limit - 8 - 64
         funcs = [f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(600)]
         # the cursor mid-file: both prefix and suffix windows fill their shares
         doc, offset = _doc("".join(funcs[:300]) + "total = helper_3(‸)\n\n" + "".join(funcs[300:]))
@@ -562,7 +571,7 @@ def test_catalog_name_failures_say_what_to_do(
     s = Settings()
     s = dataclasses.replace(s, model=dataclasses.replace(s.model, name=name))
     errors: list[str] = []
-    service = ModelService(s, on_error=errors.append)
+    service = GhostService(s, on_error=errors.append)
     service.start()
     assert service.state == "failed"
     assert len(errors) == 1 and message in errors[0]
@@ -570,7 +579,7 @@ def test_catalog_name_failures_say_what_to_do(
 
 def test_explain_shows_the_prompt_without_generating() -> None:
     backend = FakeBackend()
-    service = ModelService(_settings(), backend=backend)  # not started: nothing loaded
+    service = GhostService(_settings(), backend=backend)  # not started: nothing loaded
     doc, offset = _doc("def f(x):\n    return ‸\n\nprint(f(2))\n")
     out = service.explain(doc, offset, _ctx(doc, offset))
     assert out["mode"] == "LINE" and out["template"] == "codegeex4"

@@ -18,6 +18,8 @@ class FakeBackend:
     """Generates until cancelled or until its gate opens; records the threads it ran on."""
 
     name = "fake"
+    template = None
+    n_ctx_train = 0
 
     def __init__(self) -> None:
         self.gate = threading.Event()
@@ -35,6 +37,9 @@ class FakeBackend:
 
     def load(self) -> None:
         self.threads.add(threading.get_ident())
+
+    def default_stop_ids(self) -> tuple[int, ...]:
+        return ()
 
     def tokenize(self, text: str) -> list[int]:
         return [ord(c) for c in text]

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+from lsp_helpers import TINY_MODEL
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
+from glm_lsp.model.catalog import data_path
+
+SAMPLE = data_path("sample_workspace")  # package data, as an installed glm-lsp has it
 # Hermetic: no model from the environment, and the shipped catalog (whose embedded default,
 # glm-code-tiny, is what a server with default settings loads).
 SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
@@ -79,9 +82,6 @@ async def misconfigured_client(lsp_client: LanguageClient, request: pytest.Fixtu
     lsp_client.init_result = result  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
-
-
-TINY_MODEL = SAMPLE.parents[1] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 
 
 @pytest_lsp.fixture(config=CONFIG)

@@ -10,11 +10,18 @@ from typing import Any
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
-_versions: dict[str, int] = {}
+TINY_MODEL = Path(__file__).resolve().parents[2] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
+"""The random-weights test model: plumbing tests (it writes noise, fast)."""
+
+
+def _versions(client: LanguageClient) -> dict[str, int]:
+    """Document versions this client sent (kept on the client: no state shared by tests)."""
+    versions: dict[str, int] = client.__dict__.setdefault("glm_test_versions", {})
+    return versions
 
 
 def open_doc(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
-    _versions[uri] = 1
+    _versions(client)[uri] = 1
     client.text_document_did_open(
         lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, language, 1, text))
     )
@@ -27,11 +34,12 @@ def open_file(client: LanguageClient, path: Path, language: str = "python") -> s
 
 
 def insert(client: LanguageClient, uri: str, line: int, character: int, text: str) -> None:
-    _versions[uri] = _versions.get(uri, 1) + 1
+    versions = _versions(client)
+    versions[uri] = versions.get(uri, 1) + 1
     pos = lsp.Position(line, character)
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(
-            lsp.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
+            lsp.VersionedTextDocumentIdentifier(uri=uri, version=versions[uri]),
             [lsp.TextDocumentContentChangePartial(range=lsp.Range(pos, pos), text=text)],
         )
     )

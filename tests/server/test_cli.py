@@ -16,8 +16,9 @@ import pytest
 
 from glm_lsp import __version__
 from glm_lsp.cli import main
+from glm_lsp.model.catalog import data_path
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
+SAMPLE = data_path("sample_workspace")
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +111,7 @@ def test_models_and_doctor_delegate(monkeypatch: pytest.MonkeyPatch) -> None:
         seen.append(argv)
         return 3
 
-    for name in ("glm_lsp.model.catalog", "glm_lsp.model.doctor"):
+    for name in ("glm_lsp.model.models_cli", "glm_lsp.doctor"):
         module: Any = types.ModuleType(name)
         module.main = fake_main
         monkeypatch.setitem(sys.modules, name, module)
@@ -120,7 +121,7 @@ def test_models_and_doctor_delegate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_delegate_without_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "glm_lsp.model.doctor", None)
+    monkeypatch.setitem(sys.modules, "glm_lsp.doctor", None)
     assert main(["doctor"]) == 2
 
 

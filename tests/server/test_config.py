@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from glm_lsp.config import (
     MODEL_ENV,
     SCHEMA,
+    ModelSettings,
     Settings,
     camel,
     is_note,
@@ -190,3 +192,28 @@ def test_settings_table_lists_every_setting_once() -> None:
         assert row.startswith(f"| `glmLsp.{entry.path}` |")
         assert row.count(" | ") == 3  # no unescaped pipes inside cells
     assert '`"auto"` \\| `"line"` \\| `"block"`' in settings_table()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/home/me/evil.gguf", "../models/x.gguf", "models/x", "~/x.gguf", "C:\\m\\x.gguf", " /x "],
+)
+def test_model_name_takes_catalog_names_only(name: str) -> None:
+    """A workspace's settings must not choose the file the server loads."""
+    settings, errors = parse_settings({"model": {"name": name}}, env={})
+    assert settings.model.name is None
+    assert len(errors) == 1 and "catalog model name" in errors[0]
+    ok, no_errors = parse_settings({"model": {"name": "codegeex4-all-9b"}}, env={})
+    assert ok.model.name == "codegeex4-all-9b" and no_errors == []
+
+
+def test_a_path_in_model_name_is_never_loaded(tmp_path: Path) -> None:
+    """Even set programmatically (past the settings check), model.name resolves through the
+    catalog only: an existing file named there is not picked."""
+    from glm_lsp.model.loading import choose_model
+
+    planted = tmp_path / "planted.gguf"
+    planted.write_bytes(b"GGUF")
+    settings = Settings(model=ModelSettings(name=str(planted)))
+    choice = choose_model(settings)
+    assert choice.path is None and choice.source == "model.name"

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TINY_MODEL
-from lsp_helpers import barrier, command, complete, inline, open_doc, ranked
+from lsp_helpers import TINY_MODEL, barrier, command, complete, inline, open_doc, ranked
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 

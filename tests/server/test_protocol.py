@@ -115,16 +115,16 @@ def test_position_encoding_negotiation(
 
 STRAY = """
 import os, sys
-import glm_lsp.server as server
+import glm_lsp.features.lifecycle as lifecycle
 
-original = server.GlmServer.setup
+original = lifecycle.apply_settings
 
-def noisy_setup(self, params):
+def noisy_apply(ls, raw, *, announce):
     print("stray print from a library")   # Python-level stdout
     os.write(1, b"stray bytes from C code\\n")  # what llama.cpp's logging does
-    return original(self, params)
+    return original(ls, raw, announce=announce)
 
-server.GlmServer.setup = noisy_setup
+lifecycle.apply_settings = noisy_apply
 """
 
 

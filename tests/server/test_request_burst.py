@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TINY_MODEL
+from lsp_helpers import TINY_MODEL
 from raw_client import RawServer
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,140 @@
+"""``textDocument/completion``, ``completionItem/resolve`` and the ``glm-lsp.accepted`` command.
+
+One pass per request: the cursor context and static candidates are gathered once; when a model
+is ready, its items are awaited for at most :data:`MODEL_ITEMS_BUDGET_S`, then everything is
+ranked together once. A model slower than that leaves the static list to go out alone, marked
+incomplete so the editor asks again as the user types; the generation finishes in the background
+and warms the model's result cache for that next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from lsprotocol import types as lsp
+
+from glm_lsp.completion.candidates import Candidate
+from glm_lsp.completion.engine import Gathered
+from glm_lsp.documents import cursor_line
+from glm_lsp.ghost.service import GhostService
+from glm_lsp.items import (
+    ACCEPT_COMMAND,
+    completion_list,
+    markdown_support,
+    resolve,
+    snippet_support,
+)
+from glm_lsp.model.backend import CancelToken
+from glm_lsp.protocol import Wire
+from glm_lsp.server import GlmServer
+from glm_lsp.syntax.languages import all_trigger_characters
+from glm_lsp.syntax.parse import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+MODEL_ITEMS_BUDGET_S = 0.02
+"""How long the dropdown waits for model items before going out without them."""
+
+
+def register(ls: GlmServer) -> None:
+    pending: set[asyncio.Task[list[Candidate]]] = set()
+
+    @ls.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION,
+        lsp.CompletionOptions(
+            trigger_characters=all_trigger_characters(),
+            resolve_provider=True,
+            completion_item=lsp.ServerCompletionItemOptions(label_details_support=True),
+        ),
+    )
+    async def completion(params: lsp.CompletionParams) -> Wire:
+        started = time.perf_counter()
+        try:
+            return await _complete(ls, params, pending)
+        finally:
+            ls.stats.observe("completion", (time.perf_counter() - started) * 1000.0)
+
+    @ls.feature(lsp.COMPLETION_ITEM_RESOLVE)
+    def completion_resolve(params: lsp.CompletionItem) -> lsp.CompletionItem:
+        ls.stats.count("resolve.requests")
+        return resolve(params, ls.resolve_cache, markdown=markdown_support(ls.client_capabilities))
+
+    # Command handlers take the server first: pygls injects it into any handler whose first
+    # parameter is annotated with the server's class, and passes the arguments after it.
+    @ls.command(ACCEPT_COMMAND)
+    def accepted(server: GlmServer, *args: object) -> None:
+        payload = args[0] if args else None
+        if isinstance(payload, dict) and ls.engine is not None:
+            ls.engine.accept(payload)
+            ls.stats.count("accepted.count")
+        else:
+            log.warning("glm-lsp.accepted needs one object argument, got %r", args)
+
+
+async def _complete(
+    ls: GlmServer, params: lsp.CompletionParams, pending: set[asyncio.Task[list[Candidate]]]
+) -> Wire:
+    uri = params.text_document.uri
+    parsed = ls.trees.get(uri)
+    engine = ls.engine
+    if parsed is None or engine is None:
+        log.info("completion for a document that is not open: %s", uri)
+        return Wire({"isIncomplete": False, "items": []})
+    doc = ls.workspace.get_text_document(uri)
+    offset, line = cursor_line(doc, params.position, ls.line_index(uri))
+    gathered = engine.gather(parsed, offset)
+    model_items, waiting = await _model_items(ls, parsed, gathered, pending)
+    result = engine.rank(gathered, ls.settings.completion.max_items, model_items)
+    if waiting:
+        result.is_incomplete = True  # the editor asks again; the model may be there by then
+    return Wire(
+        completion_list(
+            result,
+            doc,
+            line,
+            ls.resolve_cache,
+            snippets=ls.settings.completion.snippets and snippet_support(ls.client_capabilities),
+            language=parsed.spec.name if parsed.spec is not None else None,
+        )
+    )
+
+
+async def _model_items(
+    ls: GlmServer,
+    parsed: ParsedDocument,
+    gathered: Gathered,
+    pending: set[asyncio.Task[list[Candidate]]],
+) -> tuple[list[Candidate], bool]:
+    """Model items if they arrive within the budget; ``(items, still_waiting)``."""
+    service = ls.ghost
+    if (
+        service is None
+        or not service.ready
+        or service.embedded  # it serves ghost text only (see GhostService.candidates)
+        or gathered.found is None
+        or ls.settings.completion.model_items <= 0
+    ):
+        return [], False
+    task = asyncio.ensure_future(_candidates(service, parsed, gathered))
+    done, _ = await asyncio.wait({task}, timeout=MODEL_ITEMS_BUDGET_S)
+    if task not in done:
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        return [], True
+    return task.result(), False
+
+
+async def _candidates(
+    service: GhostService, parsed: ParsedDocument, gathered: Gathered
+) -> list[Candidate]:
+    """The service's items; ``[]`` when it failed (logged, never raised into the request)."""
+    ctx = gathered.context
+    try:
+        return await service.candidates(parsed, ctx.offset, ctx, CancelToken())
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning("model candidates failed: %s", exc)
+        return []
