@@ -13,80 +13,57 @@ server.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
+
+from glm_lsp.config_schema import (
+    UNKNOWN,
+    SettingEntry,
+    build_schema,
+    camel,
+    check,
+    describe,
+    doc,
+)
+from glm_lsp.config_schema import settings_table as render_table
+
+__all__ = [
+    "CATALOG_NAME",
+    "MODEL_ENV",
+    "SCHEMA",
+    "Backend",
+    "CacheSettings",
+    "CompletionSettings",
+    "GpuLayers",
+    "IndexSettings",
+    "InlineMode",
+    "InlineSettings",
+    "ModelSettings",
+    "PythonSettings",
+    "SettingEntry",
+    "Settings",
+    "camel",
+    "doc",
+    "is_note",
+    "parse_settings",
+    "restricted_settings",
+    "settings_table",
+    "settings_to_json",
+    "vscode_properties",
+]
 
 MODEL_ENV = "GLM_LSP_MODEL"
 """Environment variable that supplies ``model.path`` when the settings leave it unset."""
 
+CATALOG_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+"""What ``model.name`` accepts: a catalog name, never a path (a workspace's settings must not be
+able to choose the file the server loads)."""
+
 Backend = Literal["llama", "remote", "none"]
 InlineMode = Literal["auto", "line", "block"]
 GpuLayers = Literal["auto"] | int
-
-_META = "glm_lsp_setting"
-_UNKNOWN = "unknown setting (ignored)"
-
-
-@dataclass(frozen=True)
-class SettingEntry:
-    """One row of :data:`SCHEMA`: everything an editor manifest or a docs table needs."""
-
-    path: str
-    """JSON path below the ``glmLsp`` section, camelCase, e.g. ``"model.gpuLayers"``."""
-    type: tuple[str, ...]
-    """JSON-schema type names accepted (``"string"``, ``"integer"``, ``"boolean"``, ``"array"``,
-    ``"null"``)."""
-    default: Any
-    description: str
-    enum: tuple[Any, ...] | None = None
-    """Allowed values when the setting is a closed set (for ``gpuLayers``: the string values)."""
-    minimum: int | None = None
-
-    def json_schema(self) -> dict[str, Any]:
-        """This entry as a JSON-schema property (the shape of VS Code ``contributes``)."""
-        out: dict[str, Any] = {
-            "type": self.type[0] if len(self.type) == 1 else list(self.type),
-            "default": self.default,
-            "description": self.description,
-        }
-        if self.enum is not None and "integer" in self.type:
-            # A closed set of strings *or* a number (gpuLayers): a JSON-schema "enum" would
-            # reject the numbers, so describe the two alternatives.
-            del out["type"]
-            out["anyOf"] = [
-                {"type": "string", "enum": list(self.enum)},
-                {"type": "integer", **({} if self.minimum is None else {"minimum": self.minimum})},
-            ]
-            return out
-        if self.enum is not None:
-            out["enum"] = list(self.enum)
-        if self.minimum is not None:
-            out["minimum"] = self.minimum
-        if "array" in self.type:
-            out["items"] = {"type": "string"}
-        return out
-
-
-@dataclass(frozen=True)
-class _Meta:
-    type: tuple[str, ...]
-    description: str
-    enum: tuple[Any, ...] | None = None
-    minimum: int | None = None
-
-
-def doc(
-    description: str,
-    *,
-    type: tuple[str, ...],
-    enum: tuple[Any, ...] | None = None,
-    minimum: int | None = None,
-) -> dict[str, _Meta]:
-    """Field metadata carrying a setting's schema facts (``field(metadata=doc(...))``)."""
-    return {_META: _Meta(type, description, enum, minimum)}
 
 
 @dataclass(frozen=True)
@@ -97,14 +74,18 @@ class ModelSettings:
             "Path to a GGUF model file. When unset, the GLM_LSP_MODEL environment variable is "
             "used, then `model.name`, then the embedded default model (`glm-code-tiny`).",
             type=("string", "null"),
+            restricted=True,
         ),
     )
     name: str | None = field(
         default=None,
         metadata=doc(
             "Name of a model from the catalog (`glm-lsp models list`), used when `model.path` "
-            "is unset.",
+            "is unset. Catalog names only: a file goes in `model.path`.",
             type=("string", "null"),
+            pattern=CATALOG_NAME,
+            pattern_hint="must be a catalog model name (`glm-lsp models list`); a file goes in "
+            "model.path",
         ),
     )
     backend: Backend = field(
@@ -144,8 +125,10 @@ class ModelSettings:
         default=None,
         metadata=doc(
             "Base URL of the OpenAI-compatible server for `model.backend = remote`, e.g. "
-            "`http://127.0.0.1:8080/v1`.",
+            "`http://127.0.0.1:8080/v1`. Plain `http://` only to this machine; the API key "
+            "comes from the GLM_LSP_REMOTE_API_KEY environment variable.",
             type=("string", "null"),
+            restricted=True,
         ),
     )
 
@@ -203,6 +186,7 @@ class CacheSettings:
             "Directory for the persistent cache (index, accept history, model results); "
             "defaults to the per-user cache directory. Safe to delete at any time.",
             type=("string", "null"),
+            restricted=True,
         ),
     )
 
@@ -233,6 +217,7 @@ class PythonSettings:
             "Python interpreter whose stdlib and site-packages resolve imports (parsed, never "
             "imported); defaults to the interpreter running the server.",
             type=("string", "null"),
+            restricted=True,
         ),
     )
 
@@ -249,82 +234,18 @@ class Settings:
     python: PythonSettings = field(default_factory=PythonSettings)
 
 
-def camel(name: str) -> str:
-    """``gpu_layers`` → ``gpuLayers``."""
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-def _field_default(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    factory = cast(Callable[[], Any], f.default_factory)
-    return factory()
-
-
-def _build_schema() -> tuple[SettingEntry, ...]:
-    entries: list[SettingEntry] = []
-    for section in dataclasses.fields(Settings):
-        section_type = cast(type, section.default_factory)
-        for f in dataclasses.fields(section_type):
-            meta: _Meta = f.metadata[_META]
-            default = _field_default(f)
-            entries.append(
-                SettingEntry(
-                    path=f"{section.name}.{camel(f.name)}",
-                    type=meta.type,
-                    default=default,
-                    description=meta.description,
-                    enum=meta.enum,
-                    minimum=meta.minimum,
-                )
-            )
-    return tuple(entries)
-
-
-SCHEMA: tuple[SettingEntry, ...] = _build_schema()
+SCHEMA: tuple[SettingEntry, ...] = build_schema(Settings)
 """Every setting, in declaration order; derived from the dataclasses above."""
+
+
+def restricted_settings(prefix: str = "glmLsp") -> list[str]:
+    """Settings an untrusted workspace must not set (VS Code ``restrictedConfigurations``)."""
+    return [f"{prefix}.{entry.path}" for entry in SCHEMA if entry.restricted]
 
 
 def vscode_properties(prefix: str = "glmLsp") -> dict[str, dict[str, Any]]:
     """The ``contributes.configuration.properties`` object a VS Code manifest should contain."""
     return {f"{prefix}.{entry.path}": entry.json_schema() for entry in SCHEMA}
-
-
-def _check(entry: SettingEntry, value: Any) -> str | None:
-    """Why ``value`` is not acceptable for ``entry`` (None when it is)."""
-    allowed = entry.type
-    if value is None:
-        return None if "null" in allowed else "must not be null"
-    if isinstance(value, bool):
-        ok = "boolean" in allowed
-    elif isinstance(value, int):
-        ok = "integer" in allowed
-    elif isinstance(value, str):
-        ok = "string" in allowed
-    elif isinstance(value, list):
-        ok = "array" in allowed and all(isinstance(v, str) for v in value)
-    else:
-        ok = False
-    if not ok:
-        wanted = " or ".join(t if t != "array" else "array of strings" for t in allowed)
-        return f"expected {wanted}, got {_describe(value)}"
-    if isinstance(value, str) and entry.enum is not None and value not in entry.enum:
-        if "integer" in allowed:
-            choices = " or ".join(map(repr, entry.enum))
-            return f"must be {choices} or an integer, got {value!r}"
-        return f"must be one of {', '.join(map(repr, entry.enum))}, got {value!r}"
-    numeric = isinstance(value, int) and not isinstance(value, bool)
-    if numeric and entry.minimum is not None and value < entry.minimum:
-        return f"must be >= {entry.minimum}, got {value}"
-    return None
-
-
-def _describe(value: Any) -> str:
-    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
-    name = kinds.get(type(value), "object" if isinstance(value, Mapping) else type(value).__name__)
-    text = repr(value)
-    return f"{name} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def parse_settings(obj: Any, env: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
@@ -341,23 +262,21 @@ def parse_settings(obj: Any, env: Mapping[str, str] | None = None) -> tuple[Sett
     if obj is None:
         obj = {}
     if not isinstance(obj, Mapping):
-        errors.append(f"glmLsp: expected an object, got {_describe(obj)}; using defaults")
+        errors.append(f"glmLsp: expected an object, got {describe(obj)}; using defaults")
         obj = {}
 
     sections: dict[str, Any] = {}
     known_sections = {f.name: f for f in dataclasses.fields(Settings)}
     for key in obj:
         if key not in known_sections:
-            errors.append(f"glmLsp.{key}: {_UNKNOWN}")
+            errors.append(f"glmLsp.{key}: {UNKNOWN}")
     for name, section_field in known_sections.items():
         section_type = cast(type, section_field.default_factory)
         raw = obj.get(name)
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
-            errors.append(
-                f"glmLsp.{name}: expected an object, got {_describe(raw)}; using defaults"
-            )
+            errors.append(f"glmLsp.{name}: expected an object, got {describe(raw)}; using defaults")
             raw = {}
         sections[name] = _parse_section(name, section_type, raw, errors)
 
@@ -374,7 +293,7 @@ def _parse_section(
     by_json = {camel(f.name): f for f in dataclasses.fields(section_type)}
     for key in raw:
         if key not in by_json:
-            errors.append(f"glmLsp.{section}.{key}: {_UNKNOWN}")
+            errors.append(f"glmLsp.{section}.{key}: {UNKNOWN}")
     values: dict[str, Any] = {}
     entries = {e.path: e for e in SCHEMA}
     for json_name, f in by_json.items():
@@ -382,7 +301,7 @@ def _parse_section(
             continue
         value = raw[json_name]
         entry = entries[f"{section}.{json_name}"]
-        problem = _check(entry, value)
+        problem = check(entry, value)
         if problem is not None:
             errors.append(f"glmLsp.{entry.path}: {problem}; using the default {entry.default!r}")
             continue
@@ -396,21 +315,12 @@ def _parse_section(
 
 def settings_table() -> str:
     """The README's settings table (Markdown), rendered from :data:`SCHEMA`."""
-    rows = ["| setting | type | default | description |", "|---|---|---|---|"]
-    for entry in SCHEMA:
-        types = " \\| ".join("string[]" if t == "array" else t for t in entry.type)
-        if entry.enum is not None:
-            allowed = " \\| ".join(f"`{json.dumps(v)}`" for v in entry.enum)
-            types = allowed + (" \\| integer" if "integer" in entry.type else "")
-        default = f"`{json.dumps(entry.default)}`"
-        description = entry.description.replace("|", "\\|")
-        rows.append(f"| `glmLsp.{entry.path}` | {types} | {default} | {description} |")
-    return "\n".join(rows)
+    return render_table(SCHEMA)
 
 
 def is_note(message: str) -> bool:
     """True for messages of :func:`parse_settings` that are notes (unknown keys), not errors."""
-    return message.endswith(_UNKNOWN)
+    return message.endswith(UNKNOWN)
 
 
 def settings_to_json(settings: Settings) -> dict[str, dict[str, Any]]:

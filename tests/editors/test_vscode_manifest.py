@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from editor_support import EDITORS
 
-from glm_lsp.config import SCHEMA, vscode_properties
+from glm_lsp.config import SCHEMA, restricted_settings, vscode_properties
 
 MANIFEST = json.loads((EDITORS / "vscode" / "package.json").read_text(encoding="utf-8"))
 PROPS: dict[str, dict[str, Any]] = MANIFEST["contributes"]["configuration"]["properties"]
@@ -49,6 +49,17 @@ def test_paths_a_workspace_could_abuse_are_restricted_when_untrusted() -> None:
     for key in ("server.path", "server.python", "model.path", "model.remoteUrl", "cache.dir"):
         assert f"glmLsp.{key}" in restricted
     assert restricted <= set(PROPS)
+    # Generated from SCHEMA's `restricted` flags (editors/vscode/scripts/sync_settings.py).
+    server_side = {f"glmLsp.{e.path}" for e in SCHEMA if e.restricted}
+    assert restricted - CLIENT_ONLY == server_side == set(restricted_settings())
+
+
+@pytest.mark.parametrize("entry", SCHEMA, ids=lambda e: e.path)
+def test_every_free_text_setting_is_restricted_or_checked(entry: Any) -> None:
+    """A free string could name a file, an executable or an address: restricted in untrusted
+    workspaces, unless its values are checked (model.name: catalog names only)."""
+    if "string" in entry.type and entry.enum is None:
+        assert entry.restricted or entry.pattern is not None, entry.path
 
 
 def test_commands_and_activation() -> None:

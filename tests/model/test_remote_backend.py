@@ -108,7 +108,9 @@ def test_tokenize_through_server(server_url: str) -> None:
 
 
 def test_unreachable_server_fails_fast() -> None:
-    backend = RemoteBackend(f"http://127.0.0.1:{_free_port()}", connect_timeout_s=2)
+    backend = RemoteBackend(
+        f"http://127.0.0.1:{_free_port()}", connect_timeout_s=2, wait_for_server=False
+    )
     with pytest.raises(ModelLoadError, match="unreachable"):
         backend.load()
     assert not backend.loaded

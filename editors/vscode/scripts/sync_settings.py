@@ -2,6 +2,8 @@
 
 The server's SCHEMA is the single source of truth; run this after changing a setting there
 (`npm run sync-settings`). Client-only settings (`glmLsp.server.*`, `glmLsp.trace.*`) are kept.
+The settings an untrusted workspace may not set (`capabilities.untrustedWorkspaces.
+restrictedConfigurations`) are written from SCHEMA's `restricted` flags too.
 tests/editors/test_vscode_manifest.py fails when the two drift apart.
 """
 
@@ -15,9 +17,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from glm_lsp.config import vscode_properties  # noqa: E402
+from glm_lsp.config import restricted_settings, vscode_properties  # noqa: E402
 
 CLIENT_ONLY_PREFIXES = ("glmLsp.server.", "glmLsp.trace.")
+CLIENT_RESTRICTED = ["glmLsp.server.path", "glmLsp.server.python"]
+"""Client settings naming an executable: never taken from an untrusted workspace."""
 MACHINE_SCOPED = {"glmLsp.model.path", "glmLsp.cache.dir", "glmLsp.python.interpreter"}
 
 CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
@@ -62,6 +66,8 @@ def main() -> int:
     for order, key in enumerate(props):
         props[key]["order"] = order
     manifest["contributes"]["configuration"]["properties"] = props
+    untrusted = manifest["capabilities"]["untrustedWorkspaces"]
+    untrusted["restrictedConfigurations"] = CLIENT_RESTRICTED + restricted_settings()
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     print(f"wrote {len(props)} settings to {manifest_path}")
     return 0

@@ -18,12 +18,7 @@ import {
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './restartPolicy';
-import {
-  LaunchError,
-  neutralCwd,
-  resolveServerCommand,
-  type ServerCommand,
-} from './serverCommand';
+import { LaunchError, neutralCwd, resolveServerCommand, type ServerCommand } from './serverCommand';
 import { COMMAND_KEYS, SECTION, serverSettings, serverSettingKeys } from './settings';
 import { StatusItem, stateFromStats } from './statusBar';
 
