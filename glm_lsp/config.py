@@ -57,9 +57,10 @@ __all__ = [
 MODEL_ENV = "GLM_LSP_MODEL"
 """Environment variable that supplies ``model.path`` when the settings leave it unset."""
 
-CATALOG_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"
-"""What ``model.name`` accepts: a catalog name, never a path (a workspace's settings must not be
-able to choose the file the server loads)."""
+CATALOG_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*"
+"""What ``model.name`` accepts: a catalog name, or a remote server's model id (``org/model``),
+never a path (a workspace's settings must not be able to choose the file the server loads; the
+loader looks the name up in the catalog only)."""
 
 Backend = Literal["llama", "remote", "none"]
 InlineMode = Literal["auto", "line", "block"]
@@ -81,11 +82,12 @@ class ModelSettings:
         default=None,
         metadata=doc(
             "Name of a model from the catalog (`glm-lsp models list`), used when `model.path` "
-            "is unset. Catalog names only: a file goes in `model.path`.",
+            "is unset (with `model.backend = remote`: the server's model id). Never a file: a "
+            "file goes in `model.path`.",
             type=("string", "null"),
             pattern=CATALOG_NAME,
-            pattern_hint="must be a catalog model name (`glm-lsp models list`); a file goes in "
-            "model.path",
+            pattern_hint="must be a catalog model name (`glm-lsp models list`) or a remote "
+            "server's model id, not a file path (a file goes in model.path)",
         ),
     )
     backend: Backend = field(

@@ -196,15 +196,16 @@ def test_settings_table_lists_every_setting_once() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["/home/me/evil.gguf", "../models/x.gguf", "models/x", "~/x.gguf", "C:\\m\\x.gguf", " /x "],
+    ["/home/me/evil.gguf", "../models/x.gguf", "a/../../x", "~/x.gguf", "C:\\m\\x.gguf", " /x "],
 )
 def test_model_name_takes_catalog_names_only(name: str) -> None:
     """A workspace's settings must not choose the file the server loads."""
     settings, errors = parse_settings({"model": {"name": name}}, env={})
     assert settings.model.name is None
     assert len(errors) == 1 and "catalog model name" in errors[0]
-    ok, no_errors = parse_settings({"model": {"name": "codegeex4-all-9b"}}, env={})
-    assert ok.model.name == "codegeex4-all-9b" and no_errors == []
+    for good in ("codegeex4-all-9b", "meta-llama/Llama-3.1-8B"):  # a catalog or remote id
+        ok, no_errors = parse_settings({"model": {"name": good}}, env={})
+        assert ok.model.name == good and no_errors == []
 
 
 def test_a_path_in_model_name_is_never_loaded(tmp_path: Path) -> None:
