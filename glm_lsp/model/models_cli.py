@@ -9,6 +9,7 @@ writable, disk full, interrupted); 4 ``verify`` of a catalog entry whose sha256 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -64,7 +65,9 @@ class ProgressBar:
             self.finish()
             self.stage, self.start, self.first = p.stage, time.monotonic(), p.done
             if not self.tty:
-                resumed = f", resuming at {p.done / 1e6:.1f} MB" if p.done else ""
+                resumed = ""
+                if p.stage == "download" and p.done:
+                    resumed = f", resuming at {p.done / 1e6:.1f} MB"
                 what = "downloading" if p.stage == "download" else "checking sha256 of"
                 size = f" ({p.total / 1e6:.1f} MB{resumed})" if p.total else ""
                 self.stream.write(f"{what} {self.label}{size}\n")
@@ -118,6 +121,9 @@ def _cmd_pull(entry: CatalogEntry, directory: Path, timeout: float) -> int:
         _out(f"{entry.name} ships with glm-lsp: {entry.path_in(directory)}")
         return _verify_one(entry.path_in(directory), entry)
     bar = ProgressBar(f"{entry.repo}/{entry.file}")
+    # huggingface_hub logs each retry of a dropped connection; the bar and the one-line
+    # result say what the user needs
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     try:
         result = pull(entry, directory, progress=bar, timeout=timeout)
     except PullError as exc:

@@ -3,10 +3,10 @@ command ``glm-lsp.pull``): one engine, a progress callback, one-line errors.
 
 Where files go: ``<models dir>/<entry name>/<file>`` (see ``CatalogEntry.path_in``). The download
 runs through ``huggingface_hub`` (auth tokens, redirects, ``$HF_ENDPOINT``, mirrors) into a staging
-directory ``<entry dir>/.partial/``, where an interrupted download stays and the next pull
-resumes it (an HTTP ``Range`` request). Only a complete file whose size and pinned sha256 match
-(and whose GGUF header reads) replaces the file in place, atomically: a bad download is removed
-and the previous good file is kept.
+directory ``<entry dir>/.partial/``, where an interrupted download stays (Ctrl-C, a dropped
+connection, a closed editor) and the next pull resumes it with an HTTP ``Range`` request. Only a
+complete file whose size and pinned sha256 match (and whose GGUF header reads) replaces the file
+in place, atomically: a bad download is removed and the previous good file is kept.
 
 Failures are :class:`PullError`: one line for the user and the ``glm-lsp models`` exit code.
 No network (the hub does not answer a TCP connect) fails in seconds, before huggingface_hub's
@@ -164,7 +164,7 @@ def _prepare(staging: Path, directory: Path) -> None:
 
 def _partial_bytes(staging: Path) -> int:
     """Bytes of an interrupted download waiting in ``staging`` (resumed, not fetched again)."""
-    return sum(p.stat().st_size for p in staging.rglob("*.incomplete") if p.is_file())
+    return sum(p.stat().st_size for p in staging.glob("*.part") if p.is_file())
 
 
 def _check_space(entry: CatalogEntry, staging: Path, size: int) -> None:
@@ -191,8 +191,18 @@ def _download(
     cancelled: Callable[[], bool] | None,
     timeout: float,
 ) -> Path:
+    """Fetch the file into ``staging/<file>.<etag>.part``, appending to what an interrupted pull
+    left there (an HTTP ``Range`` request), and return that path once it is complete.
+
+    huggingface_hub does the talking: ``get_hf_file_metadata`` (endpoint, token, redirects to
+    the CDN, ETag and size) and its ``http_get`` (Range, retries on a dropped connection). Not
+    ``hf_hub_download``: it deletes its partial file when interrupted, and a 6 GB download
+    must survive Ctrl-C, a closed laptop or a restarted editor.
+    """
     try:
         import huggingface_hub
+        from huggingface_hub.file_download import http_get
+        from huggingface_hub.utils import build_hf_headers
     except ImportError:  # pragma: no cover - it is a dependency
         raise PullError("huggingface_hub is not installed: pip install huggingface_hub") from None
     endpoint = hub_endpoint()
@@ -202,18 +212,28 @@ def _download(
     except Exception as exc:
         raise PullError(f"cannot download {entry.name} from {endpoint}: {_one_line(exc)}") from None
     size = int(meta.size or entry.size or 0)
+    tag = "".join(c for c in str(meta.etag or meta.commit_hash or "") if c.isalnum())[:16]
+    part = staging / f"{entry.file}.{tag or 'nometa'}.part"
+    for stale in staging.glob("*.part"):
+        if stale != part:  # the hub file changed since: its bytes cannot be resumed
+            stale.unlink(missing_ok=True)
+    if part.is_file() and size and part.stat().st_size > size:
+        part.unlink()
     _check_space(entry, staging, size)
     kwargs: dict[str, Any] = {
-        "repo_id": entry.repo,
-        "filename": entry.file,
-        "local_dir": str(staging),
-        "endpoint": endpoint,
+        "headers": build_hf_headers(),
+        "expected_size": size or None,
     }
-    if "tqdm_class" in inspect.signature(huggingface_hub.hf_hub_download).parameters:
-        kwargs["tqdm_class"] = _reporter_class(report, cancelled)
+    reporter = _reporter_class(report, cancelled, size)
+    if "tqdm_class" in inspect.signature(http_get).parameters:
+        kwargs["tqdm_class"] = reporter
     # else (an older huggingface_hub): its own bar on stderr, no callback, no cancelling
     try:
-        return Path(huggingface_hub.hf_hub_download(**kwargs))
+        with part.open("ab") as handle:
+            kwargs["resume_size"] = handle.tell()
+            if size and kwargs["resume_size"] >= size:
+                return part
+            http_get(meta.location or url, handle, **kwargs)
     except PullCancelled:
         raise PullError(
             f"download of {entry.name} cancelled; run pull again to resume it", EXIT_DOWNLOAD_FAILED
@@ -232,6 +252,7 @@ def _download(
         raise PullError(f"download of {entry.name} failed: {_one_line(exc)}") from None
     except Exception as exc:  # network, HTTP status, auth: all end the pull with one line
         raise PullError(f"download of {entry.name} failed: {_one_line(exc)}") from None
+    return part
 
 
 def _check(entry: CatalogEntry, staged: Path, target: Path, report: ProgressFn) -> str:
@@ -270,14 +291,16 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _reporter_class(report: ProgressFn, cancelled: Callable[[], bool] | None) -> type:
+def _reporter_class(
+    report: ProgressFn, cancelled: Callable[[], bool] | None, size: int = 0
+) -> type:
     """A stand-in for tqdm that huggingface_hub drives: it forwards byte counts to ``report``
     (and draws nothing itself; the caller decides how progress is shown)."""
 
     class Reporter:
         def __init__(self, *args: Any, total: int | None = None, initial: int = 0, **_: Any):
             self.n = int(initial or 0)
-            self.total = int(total or 0)
+            self.total = int(size or total or 0)
             self._last = 0.0
             report(PullProgress("download", self.n, self.total))
 

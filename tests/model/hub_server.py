@@ -66,7 +66,8 @@ class Hub:
         self._release.set()
 
     def gets(self) -> list[Request]:
-        return [r for r in self.requests if r.method == "GET"]
+        """File downloads (huggingface_hub may also call other API routes, answered 404)."""
+        return [r for r in self.requests if r.method == "GET" and "/resolve/" in r.path]
 
 
 def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
