@@ -10,6 +10,8 @@ import pytest
 from glm_lsp.doctor import doctor_main
 from glm_lsp.model.llama import default_tiny_model_path
 
+pytestmark = pytest.mark.slow  # loads real models or starts server processes
+
 
 @pytest.fixture(autouse=True)
 def no_model_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,6 +28,7 @@ from glm_lsp.completion.lookups import receiver_counts, warm
 from glm_lsp.completion.ranking import RankedItem, RankingInputs, rank
 from glm_lsp.syntax.context import CursorContext, build_context
 from glm_lsp.syntax.languages import LanguageSpec
+from glm_lsp.syntax.words import IDENTIFIER
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _MAX_EDITS = 16
 _MAX_DOCS = 64
 _QUIET_S = 0.08
@@ -340,6 +340,6 @@ def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str)
     except Exception:  # the contract says it never raises; a request must not depend on it
         log.exception("symbol extraction failed for %s", path)
     counts: dict[str, int] = {}
-    for m in _WORD.finditer(text):
+    for m in IDENTIFIER.finditer(text):
         counts[m.group()] = counts.get(m.group(), 0) + 1
     return FileSymbols(path=path, language=spec.name if spec else None, identifier_counts=counts)

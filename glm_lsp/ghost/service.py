@@ -127,7 +127,10 @@ class GhostService:
                     self.state = "disabled"
                     self._loaded.set()
                 return
-            self.embedded = choose_model(self.settings).source == EMBEDDED
+            self.embedded = (
+                self.settings.model.backend == "llama"
+                and choose_model(self.settings).source == EMBEDDED
+            )
         self._backend = backend
         self.state = "loading"
         self._report("loading model " + (self.model_path.name if self.model_path else ""), 0)

@@ -71,6 +71,7 @@ def test_oracle_passes_the_humaneval_reconstruction(capsys: pytest.CaptureFixtur
     assert cells[2:5] == ["25", "25", "100.0%"]
 
 
+@pytest.mark.slow
 def test_model_run_trims_prompts_that_do_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
     """The random-weights test model, end to end; a 256-token context forces trimming."""
     assert he.main(["--humaneval-single-line", "--limit", "3", "--context", "4096"]) == 0

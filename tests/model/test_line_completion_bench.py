@@ -215,6 +215,7 @@ def _table(out: str) -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]
 
 
+@pytest.mark.slow
 def test_line_completion_runs_through_the_server_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -254,6 +255,7 @@ def test_ranking_with_model_prints_three_rows_per_category(
     assert WEIGHTS["model"] > 0 and MEMBER_WEIGHTS["model"] == WEIGHTS["model"]
 
 
+@pytest.mark.slow
 def test_model_latency_in_process_and_over_stdio(capsys: pytest.CaptureFixture[str]) -> None:
     latency = _load("bench_model_latency")
     argv = ["--model", str(TINY), "--n", "2", "--lsp-n", "2", "--pause", "0"]

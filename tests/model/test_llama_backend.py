@@ -17,6 +17,8 @@ from glm_lsp.model.llama import (
 )
 from glm_lsp.model.templates import CODEGEEX4, FimRequest
 
+pytestmark = pytest.mark.slow  # loads real models or starts server processes
+
 pytest.importorskip("llama_cpp")
 
 TINY = default_tiny_model_path()

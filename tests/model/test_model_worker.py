@@ -189,6 +189,7 @@ async def test_awaitable_and_task_cancellation(fake: FakeBackend) -> None:
     worker.close()
 
 
+@pytest.mark.slow
 def test_real_model_burst_newest_wins() -> None:
     """50 requests in ~50 ms against the tiny GLM: one outcome each, the last one completes."""
     pytest.importorskip("llama_cpp")

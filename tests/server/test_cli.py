@@ -120,11 +120,6 @@ def test_models_and_doctor_delegate(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == [["pull", "codegeex4-all-9b"], ["--json"]]
 
 
-def test_delegate_without_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "glm_lsp.doctor", None)
-    assert main(["doctor"]) == 2
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
