@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import pytest_lsp
 from fake_openai import FakeOpenAI
+from lsp_helpers import inline
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -87,20 +88,8 @@ async def test_exact_ghost_text_and_model_item_reach_the_client(
         lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "python", 1, TEXT))
     )
     cursor = lsp.Position(1, len("    total = tot"))
-    result = await asyncio.wait_for(
-        client.text_document_inline_completion_async(
-            lsp.InlineCompletionParams(
-                context=lsp.InlineCompletionContext(
-                    trigger_kind=lsp.InlineCompletionTriggerKind.Invoked
-                ),
-                text_document=lsp.TextDocumentIdentifier(uri),
-                position=cursor,
-            )
-        ),
-        30,
-    )
-    items = result.items if isinstance(result, lsp.InlineCompletionList) else result
-    assert items is not None and len(items) == 1
+    items = await inline(client, uri, cursor.line, cursor.character)
+    assert len(items) == 1
     assert items[0].insert_text == "als_sum(values)"
     assert items[0].range == lsp.Range(cursor, cursor)
     assert fake.prompts and "total = tot" in fake.prompts[0]
