@@ -348,6 +348,23 @@ export class Controller implements vscode.Disposable {
     if (!name) {
       return;
     }
+    if (this.client?.state === State.Running) {
+      // The server pulls (glm-lsp.pull); the client shows its work-done progress.
+      const result = (await this.client.sendRequest(ExecuteCommandRequest.type, {
+        command: 'glm-lsp.pull',
+        arguments: [name.trim()],
+      })) as { ok?: boolean; error?: string; path?: string } | null;
+      if (!result?.ok) {
+        await this.showError(
+          `Pulling ${name} failed: ${result?.error ?? 'no result'}`,
+          'See the log.',
+        );
+        return;
+      }
+      this.log.info(`pulled ${name}: ${result.path ?? ''}`);
+      await this.offerModel(name.trim());
+      return;
+    }
     const command = this.command ?? { command: 'glm-lsp', args: [], source: 'PATH' };
     const args = [...command.args, 'models', 'pull', name.trim()];
     this.log.info(`running ${command.command} ${args.join(' ')}`);
@@ -374,6 +391,11 @@ export class Controller implements vscode.Disposable {
       await this.showError(`Pulling ${name} failed (exit ${code}).`, 'See the log for details.');
       return;
     }
+    await this.offerModel(name.trim());
+  }
+
+  /** After a pull: offer to make it the model for ghost text. */
+  async offerModel(name: string): Promise<void> {
     const use = await vscode.window.showInformationMessage(
       `Pulled ${name}. Use it for ghost text?`,
       'Use It',

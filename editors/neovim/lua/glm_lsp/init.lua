@@ -214,12 +214,45 @@ function M.server_cmd()
   end, cmd)
 end
 
+--- Ask a running server to pull (`glm-lsp.pull`): its progress arrives as LSP work-done
+--- progress (`vim.lsp.status()`, the LspProgress event), its result as one notification.
+---@param client vim.lsp.Client
+---@param name string
+function M.pull_in_server(client, name)
+  notify('pulling ' .. name .. ' …')
+  local params = { command = 'glm-lsp.pull', arguments = { name } }
+  client:request('workspace/executeCommand', params, function(err, result)
+    if err or type(result) ~= 'table' then
+      notify(
+        ('pull %s failed: %s'):format(name, err and err.message or 'no result'),
+        vim.log.levels.ERROR
+      )
+    elseif result.ok then
+      local check = result.verified and 'sha256 matches' or 'sha256 not pinned'
+      notify(
+        ('pulled %s (%s, %s); restart with :GlmLsp restart if model.name points at it'):format(
+          name,
+          result.path,
+          check
+        )
+      )
+    else
+      notify(('pull %s failed: %s'):format(name, result.error), vim.log.levels.ERROR)
+    end
+  end)
+end
+
 ---@param name string|nil catalog model name
 function M.pull(name)
   if not name or name == '' then
     notify('usage: :GlmLsp pull {model} (see `glm-lsp models list`)', vim.log.levels.WARN)
     return
   end
+  local running = M.clients()[1]
+  if running then
+    return M.pull_in_server(running, name)
+  end
+  -- no server running: the same installation's command line
   local argv = vim.list_extend(M.server_cmd(), { 'models', 'pull', name })
   notify('pulling ' .. name .. ' …')
   local opts = { text = true, cwd = vim.uv.os_homedir() } -- never the workspace
