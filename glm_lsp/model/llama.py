@@ -46,8 +46,9 @@ _HEAD_KEEP = 16  # tokens kept from the start of an over-long prompt (the templa
 
 
 def default_tiny_model_path() -> Path:
-    """The random-weights test model shipped in ``models/tiny/`` (a source checkout); plumbing
-    tests use it. The embedded default model is the catalog's ``default`` entry instead."""
+    """The random-weights test model in ``models/tiny/``: a fixture of the source tree (not in
+    the wheel) for plumbing tests. The embedded default model is the catalog's ``default`` entry
+    instead."""
     return Path(__file__).resolve().parents[2] / "models" / "tiny" / TINY_MODEL_FILE
 
 

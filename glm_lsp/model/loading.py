@@ -67,7 +67,8 @@ class ModelChoice:
 
 def embedded_default() -> CatalogEntry | None:
     """The catalog's default entry; ``None`` without one, or when the catalog is unreadable
-    (an installation without ``models/`` then behaves as before: no model, static completion).
+    (an installation missing its package data then behaves as before: no model, static
+    completion).
     """
     from glm_lsp.model.catalog import default_entry
 
