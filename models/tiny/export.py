@@ -6,7 +6,7 @@ fluent-looking nonsense). ``check`` runs the same tokens through llama.cpp and t
 module and compares the next-token distributions; ``tokenizer_agrees`` checks that llama.cpp's
 tokenizer, rebuilt from the GGUF, splits text exactly as the ``tokenizers`` BPE used in training.
 
-    python models/tiny/export.py     # build/glm-code-tiny.pt -> glm_lsp/data/models/glm-code-tiny-q8_0.gguf
+    python models/tiny/export.py     # build/glm-code-tiny.pt -> the package data file below
     python models/tiny/export.py --quant Q4_K_M --out /tmp/glm-code-tiny-q4_k_m.gguf
 """
 
@@ -31,7 +31,8 @@ import chatglm_gguf  # noqa: E402
 from glm import GLM, Config  # noqa: E402
 
 DEFAULT_CKPT = HERE / "build" / "glm-code-tiny.pt"
-# The embedded default ships as package data (glm_lsp/data/models/), pinned in glm_lsp/data/catalog.toml.
+# The embedded default ships as package data (glm_lsp/data/models/), pinned in
+# glm_lsp/data/catalog.toml (update its sha256 and size after an export).
 DEFAULT_OUT = HERE.parents[1] / "glm_lsp" / "data" / "models" / "glm-code-tiny-q8_0.gguf"
 NAME = "glm-code-tiny"
 
