@@ -16,9 +16,21 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
+# llama.cpp's default -march=native build turns on ggml's AMX kernels on CPUs that have AMX, and
+# GCC 12 optimises their tile configuration away: SIGSEGV (ldtilecfg) on the first decode. Build
+# a portable AVX2 binary instead (pip's wheel cache ignores CMAKE_ARGS: see the repair below).
+export CMAKE_ARGS="${CMAKE_ARGS:-} -DGGML_NATIVE=OFF"
 case "${1:-}" in
   dev) python -m pip install --quiet -e '.[dev,train]' ;;
   train) python -m pip install --quiet -e '.[train]' ;;
   "") python -m pip install --quiet -e . ;;
   *) echo "usage: scripts/setup.sh [dev|train]" >&2; exit 2 ;;
 esac
+# Repair a llama-cpp-python built natively with AMX (an earlier setup, or pip's cached wheel of
+# it): rebuild it once with the flags above, and cache that wheel instead.
+if python -c "import llama_cpp, sys; sys.exit('AMX_INT8 = 1' not in llama_cpp.llama_print_system_info().decode())" 2>/dev/null; then
+  version=$(python -c "import importlib.metadata as m; print(m.version('llama-cpp-python'))")
+  echo "setup: rebuilding llama-cpp-python $version without -march=native (AMX crash)" >&2
+  python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
+  python -m pip install --quiet --force-reinstall --no-deps "llama-cpp-python==$version"
+fi
