@@ -251,22 +251,44 @@ class PostContext:
     members: tuple[str, ...] | None = None  # known members at a receiver, else None
 
 
-def clean(text: str, ctx: PostContext) -> str | None:
-    """All rules in order; ``None`` when nothing worth showing is left."""
-    text = trim_leading_space(normalize_newlines(text).rstrip(), ctx.line_prefix)
+@dataclass(frozen=True)
+class PostStep:
+    """What one rule did to a suggestion: ``after`` is ``None`` when the rule rejected it.
+    Only rules that changed or rejected something are recorded (the trace shows the path)."""
+
+    rule: str
+    before: str
+    after: str | None
+
+
+def clean(text: str, ctx: PostContext, steps: list[PostStep] | None = None) -> str | None:
+    """All rules in order; ``None`` when nothing worth showing is left. With ``steps``, each
+    rule that changed or rejected the text is appended to it."""
+
+    def step(rule: str, before: str, after: str | None) -> str | None:
+        if steps is not None and after != before:
+            steps.append(PostStep(rule, before, after))
+        return after
+
+    out = step(
+        "normalize", text, trim_leading_space(normalize_newlines(text).rstrip(), ctx.line_prefix)
+    )
+    assert out is not None
     if not ctx.block:
-        text = first_line_only(text)
-    text = cut_suffix_repeat(text, ctx.line_prefix, ctx.suffix)
-    text = drop_duplicate_lines(text, ctx.line_prefix, ctx.suffix)
+        out = step("first_line", out, first_line_only(out)) or ""
+    out = step("suffix_repeat", out, cut_suffix_repeat(out, ctx.line_prefix, ctx.suffix)) or ""
+    out = step("duplicate_lines", out, drop_duplicate_lines(out, ctx.line_prefix, ctx.suffix)) or ""
     if ctx.block:
-        text = stop_at_scope_end(text, ctx.line_prefix)
-    text = balance_brackets(text, ctx.suffix)
-    repaired = repair_member(text, ctx.typed, ctx.members)
+        out = step("scope_end", out, stop_at_scope_end(out, ctx.line_prefix)) or ""
+    out = step("balance", out, balance_brackets(out, ctx.suffix)) or ""
+    repaired = step("member", out, repair_member(out, ctx.typed, ctx.members))
     if repaired is None:
         return None
-    text = repaired.rstrip()
-    if not text.strip():
+    out = repaired.rstrip()
+    if not out.strip():
+        step("empty", out, None)
         return None
-    if adds_parse_errors(ctx.spec, ctx.before, text, ctx.suffix):
+    if adds_parse_errors(ctx.spec, ctx.before, out, ctx.suffix):
+        step("parse_errors", out, None)
         return None
-    return text
+    return out

@@ -30,6 +30,7 @@ from glm_lsp.cache import Stores
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.config import Settings
 from glm_lsp.ghost.mode import Mode, choose_mode
+from glm_lsp.ghost.outcome import GhostOutcome
 from glm_lsp.ghost.postprocess import clean
 from glm_lsp.ghost.prompt import TokenCounter
 from glm_lsp.ghost.references import References
@@ -225,23 +226,48 @@ class GhostService:
         offset: int,
         ctx: CursorContext,
         cancel: CancelToken | None = None,
+        outcome: GhostOutcome | None = None,
     ) -> list[InlineSuggestion]:
-        """Ghost text at ``offset`` (``[]`` when there is none, or when superseded)."""
+        """Ghost text at ``offset`` (``[]`` when there is none, or when superseded); what
+        happened on the way is written into ``outcome``."""
+        out = outcome if outcome is not None else GhostOutcome()
         self.counts["requests"] += 1
-        mode = choose_mode(ctx, self.settings.inline.mode)
-        if not self.ready or mode is None:
+        mode = self._mode(ctx, out)
+        if mode is None:
             return []
         ahead = self.typeahead.lookup(doc.uri, doc.text, offset)
         if ahead is not None:
             self.counts["typeahead_hits"] += 1
             self.counts["suggestions"] += 1
+            out.typeahead_hit, out.text = True, ahead[1]
+            out.stage("typeahead")
             return [InlineSuggestion(ahead[1], offset, offset)]
-        text = await self._suggest(doc, offset, ctx, mode, "inline", cancel)
+        text = await self._suggest(doc, offset, ctx, mode, "inline", cancel, out)
         if text is None:
             return []
         self.typeahead.remember(doc.uri, doc.text, offset, text)
         self.counts["suggestions"] += 1
         return [InlineSuggestion(text, offset, offset)]
+
+    def _mode(self, ctx: CursorContext, out: GhostOutcome) -> Mode | None:
+        out.model = self.model_name
+        if not self.ready:
+            out.none(f"model {self.state}")
+            return None
+        mode = choose_mode(ctx, self.settings.inline.mode)
+        out.stage("mode")
+        if mode is None:
+            out.none("no mode here (comment, string, mid-word or code after the cursor)")
+            return None
+        out.mode = mode.value
+        return mode
+
+    @property
+    def model_name(self) -> str:
+        """The model's name for people: its file name, or the backend's (remote)."""
+        if self.model_path is not None:
+            return self.model_path.name
+        return self._backend.name if self._backend is not None else ""
 
     async def candidates(
         self,
@@ -249,22 +275,26 @@ class GhostService:
         offset: int,
         ctx: CursorContext,
         cancel: CancelToken | None = None,
+        outcome: GhostOutcome | None = None,
     ) -> list[Candidate]:
         """The model's continuation of the current token as dropdown items (multi-token: a
         member with its call, ``items()``). Shares the ghost text's generation when the
         prompt is the same (it is, in the stable layout)."""
-        mode = choose_mode(ctx, self.settings.inline.mode)
-        if not self.ready or mode is None or self.settings.completion.model_items <= 0:
-            return []
-        if self.embedded:
+        out = outcome if outcome is not None else GhostOutcome(channel="candidates")
+        if self.settings.completion.model_items <= 0 or self.embedded:
             # The embedded glm-code-tiny serves ghost text only: in the dropdown its items were
             # measured to lower top-1 (0.570 -> 0.551 on the held-out ranking benchmark).
+            out.none("model items are off for this model")
+            return []
+        mode = self._mode(ctx, out)
+        if mode is None:
             return []
         ahead = self.typeahead.lookup(doc.uri, doc.text, offset)
         if ahead is not None:
             text: str | None = ahead[1]
+            out.typeahead_hit = True
         else:
-            text = await self._suggest(doc, offset, ctx, mode, "candidates", cancel)
+            text = await self._suggest(doc, offset, ctx, mode, "candidates", cancel, out)
             if text is not None:
                 self.typeahead.remember(doc.uri, doc.text, offset, text)
         if text is None:
@@ -280,6 +310,7 @@ class GhostService:
         mode: Mode,
         channel: str,
         cancel: CancelToken | None,
+        out: GhostOutcome,
     ) -> str | None:
         self._seq[channel] += 1
         seq = self._seq[channel]
@@ -288,36 +319,52 @@ class GhostService:
             prep = await loop.run_in_executor(None, self._prepare, doc, offset, ctx, mode)
         except Exception:
             log.exception("building the model prompt failed")
+            out.none("building the prompt failed")
             return None
+        out.stage("prompt")
         if seq != self._seq[channel] or (cancel is not None and cancel.cancelled):
             self.counts["cancelled"] += 1  # a newer request came while we built the prompt
+            out.none("superseded while the prompt was built")
             return None
         raw = self.cache.get(prep.key)
+        out.cache_hit = raw is not None
         if raw is None:
-            gen = await self._generate(prep)
+            gen = await self._generate(prep, out)
+            out.stage("model")
             if gen is None:
                 self.counts["cancelled"] += 1
+                out.why_none = out.why_none or "superseded or cancelled during generation"
                 return None
             raw = gen.text
             if gen.finish_reason == "length" and mode is Mode.BLOCK and "\n" in raw.rstrip():
                 raw = raw[: raw.rstrip().rfind("\n")]  # the last line was cut mid-way
             if gen.finish_reason in ("stop", "length"):
                 self.cache.put(prep.key, raw)
+        out.raw = raw
         try:
-            return await loop.run_in_executor(None, clean, raw, prep.post)
+            text = await loop.run_in_executor(None, clean, raw, prep.post, out.steps)
         except Exception:
             log.exception("post-processing failed")
-            return None
+            text = None
+        out.stage("postprocess")
+        out.text = text
+        if text is None:
+            out.why_none = "post-processing rejected it" + (
+                f" ({out.steps[-1].rule})" if out.steps else ""
+            )
+        return text
 
-    async def _generate(self, prep: PreparedRequest) -> Generation | None:
+    async def _generate(self, prep: PreparedRequest, out: GhostOutcome) -> Generation | None:
         worker = self._worker
         if worker is None:
             return None
         shared = self._inflight.get(prep.key)
         if shared is not None:
             self.counts["shared"] += 1
+            out.shared = True
             try:
                 gen: Generation = await asyncio.shield(shared)
+                _note_generation(out, gen)
                 return gen
             except (Cancelled, asyncio.CancelledError):
                 return None
@@ -340,6 +387,7 @@ class GhostService:
         finally:
             if self._inflight.get(prep.key) is future:
                 del self._inflight[prep.key]
+        _note_generation(out, gen)
         self.counts["generations"] += 1
         self.counts["prompt_tokens_evaluated"] += gen.prompt_tokens - gen.prompt_tokens_reused
         self.counts["prompt_tokens_reused"] += gen.prompt_tokens_reused
@@ -423,3 +471,10 @@ class GhostService:
             },
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
         }
+
+
+def _note_generation(out: GhostOutcome, gen: Generation) -> None:
+    out.prompt_tokens = gen.prompt_tokens
+    out.prompt_tokens_reused = gen.prompt_tokens_reused
+    out.generated_tokens = gen.generated_tokens
+    out.finish_reason = gen.finish_reason
