@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from glm_lsp.config_routes import ModelEntry, RouteRule, parse_model_entries, parse_route_rules
 from glm_lsp.config_schema import (
     UNKNOWN,
     SettingEntry,
@@ -40,10 +41,13 @@ __all__ = [
     "IndexSettings",
     "InlineMode",
     "InlineSettings",
+    "MinConfidence",
     "ModelSettings",
     "PythonSettings",
+    "RemoteContext",
     "SettingEntry",
     "Settings",
+    "TraceSettings",
     "camel",
     "doc",
     "is_note",
@@ -62,9 +66,14 @@ CATALOG_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*"
 never a path (a workspace's settings must not be able to choose the file the server loads; the
 loader looks the name up in the catalog only)."""
 
+DEFAULT_MODEL = "default"
+"""The name of the single ``model`` section's model in routes (when ``models.entries`` is empty)."""
+
 Backend = Literal["llama", "remote", "none"]
 InlineMode = Literal["auto", "line", "block"]
+RemoteContext = Literal["file", "full"]
 GpuLayers = Literal["auto"] | int
+MinConfidence = Literal["auto"] | float
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,19 @@ class ModelSettings:
             restricted=True,
         ),
     )
+    remote_context: RemoteContext = field(
+        default="file",
+        metadata=doc(
+            "What a remote backend (`model.backend = remote`) is sent besides the current "
+            "file's text around the cursor: `file` nothing more; `full` also snippets of "
+            "other files (definitions of imported names, recently edited files). Secret files "
+            "are never sent and secret values are redacted either way; a local model always "
+            "gets the full context.",
+            type=("string",),
+            enum=("file", "full"),
+            restricted=True,  # widens what leaves the machine: not an untrusted workspace's call
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -176,6 +198,18 @@ class InlineSettings:
             "`auto` chooses from the syntax at the cursor.",
             type=("string",),
             enum=("auto", "line", "block"),
+        ),
+    )
+    min_confidence: MinConfidence = field(
+        default="auto",
+        metadata=doc(
+            "Show ghost text only when the model's confidence in it (0-1, from token "
+            "log-probabilities) reaches this: `auto` uses the threshold measured for the model "
+            "(its catalog entry, or `glm-lsp models calibrate`), a number sets it (0 = show "
+            "everything).",
+            type=("string", "number"),
+            enum=("auto",),
+            minimum=0,
         ),
     )
 
@@ -225,6 +259,87 @@ class PythonSettings:
 
 
 @dataclass(frozen=True)
+class ModelsSettings:
+    entries: tuple[ModelEntry, ...] = field(
+        default=(),
+        metadata=doc(
+            "Several models at once, each `{name, catalog | path | remoteUrl, backend, "
+            "remoteModel, contextSize, gpuLayers, threads}`; `route.rules` send each request to "
+            "one of them. Empty: the `model` section is the one model for everything (its name "
+            "in rules is `default`).",
+            type=("array",),
+            items="object",
+            restricted=True,
+        ),
+    )
+    max_loaded: int = field(
+        default=2,
+        metadata=doc(
+            "Local models kept loaded at once; loading one more unloads the least recently used.",
+            type=("integer",),
+            minimum=1,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    latency_budget_ms: int = field(
+        default=0,
+        metadata=doc(
+            "Default latency budget of a rule: a model whose predicted time for the request "
+            "(prompt tokens it must evaluate, tokens to generate, at its measured speeds) is "
+            "over it is skipped for that request. 0: no budget.",
+            type=("integer",),
+            minimum=0,
+        ),
+    )
+    rules: tuple[RouteRule, ...] = field(
+        default=(),
+        metadata=doc(
+            "Ordered rules `{name, mode: line|block, languages, trigger: automatic|invoked, "
+            "kind: inline|items, models, latencyBudgetMs}`; the first rule that matches a request "
+            "names the models to try in order: the first ready one within the budget answers. "
+            "Empty: every request goes to every model in `models.entries` order.",
+            type=("array",),
+            items="object",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class TraceSettings:
+    """The local trace (``glm-lsp trace view``): off unless asked for, text only when asked."""
+
+    enabled: bool = field(
+        default=False,
+        metadata=doc(
+            "Record each completion, ghost-text request and accept (stages, timings, ranking, "
+            "model tokens, post-processing) as JSON lines under the cache directory's `trace/` "
+            "(private to the user); `glm-lsp trace view` draws them as a page.",
+            type=("boolean",),
+        ),
+    )
+    # Named so that its JSON name, camel(field name), is `trace.maxMB`.
+    maxMB: int = field(
+        default=20,
+        metadata=doc(
+            "Size cap of the trace directory in MB; the oldest trace files are deleted beyond it.",
+            type=("integer",),
+            minimum=1,
+        ),
+    )
+    include_text: bool = field(
+        default=False,
+        metadata=doc(
+            "Also record prompt and model output text (always through secret redaction). Off: "
+            "the trace has counts, names and timings only.",
+            type=("boolean",),
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; every section has defaults, so ``Settings()`` is a valid configuration."""
 
@@ -234,6 +349,9 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     python: PythonSettings = field(default_factory=PythonSettings)
+    models: ModelsSettings = field(default_factory=ModelsSettings)
+    route: RouteSettings = field(default_factory=RouteSettings)
+    trace: TraceSettings = field(default_factory=TraceSettings)
 
 
 SCHEMA: tuple[SettingEntry, ...] = build_schema(Settings)
@@ -282,6 +400,14 @@ def parse_settings(obj: Any, env: Mapping[str, str] | None = None) -> tuple[Sett
             raw = {}
         sections[name] = _parse_section(name, section_type, raw, errors)
 
+    models: ModelsSettings = sections["models"]
+    entries = parse_model_entries(models.entries, errors)
+    sections["models"] = dataclasses.replace(models, entries=entries)
+    route: RouteSettings = sections["route"]
+    names = [e.name for e in entries] or [DEFAULT_MODEL]
+    sections["route"] = dataclasses.replace(
+        route, rules=parse_route_rules(route.rules, errors, names)
+    )
     settings = Settings(**sections)
     if settings.model.path is None and env.get(MODEL_ENV):
         model = dataclasses.replace(settings.model, path=env[MODEL_ENV])
@@ -331,9 +457,17 @@ def settings_to_json(settings: Settings) -> dict[str, dict[str, Any]]:
     for section in dataclasses.fields(Settings):
         value = getattr(settings, section.name)
         out[section.name] = {
-            camel(f.name): getattr(value, f.name) for f in dataclasses.fields(value)
+            camel(f.name): _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
         }
     return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {camel(k): _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    return value
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ class SettingEntry:
     pattern: str | None = None
     """A regular expression every string value must match (``model.name``: a catalog name)."""
     pattern_hint: str = ""
+    items: str = "string"
+    """JSON type of an array's items: ``"string"``, or ``"object"`` for lists of named entries
+    (``models.entries``, ``route.rules``), which :mod:`glm_lsp.config_routes` checks further."""
 
     def json_schema(self) -> dict[str, Any]:
         """This entry as a JSON-schema property (the shape of VS Code ``contributes``)."""
@@ -47,13 +50,14 @@ class SettingEntry:
             "default": self.default,
             "description": self.description,
         }
-        if self.enum is not None and "integer" in self.type:
+        numeric = next((t for t in ("integer", "number") if t in self.type), None)
+        if self.enum is not None and numeric is not None:
             # A closed set of strings *or* a number (gpuLayers): a JSON-schema "enum" would
             # reject the numbers, so describe the two alternatives.
             del out["type"]
             out["anyOf"] = [
                 {"type": "string", "enum": list(self.enum)},
-                {"type": "integer", **({} if self.minimum is None else {"minimum": self.minimum})},
+                {"type": numeric, **({} if self.minimum is None else {"minimum": self.minimum})},
             ]
             return out
         if self.enum is not None:
@@ -61,7 +65,7 @@ class SettingEntry:
         if self.minimum is not None:
             out["minimum"] = self.minimum
         if "array" in self.type:
-            out["items"] = {"type": "string"}
+            out["items"] = {"type": self.items}
         if self.pattern is not None:  # empty means unset
             out["pattern"] = f"^(?:{self.pattern})?$"
             if self.pattern_hint:
@@ -78,6 +82,7 @@ class _Meta:
     restricted: bool = False
     pattern: str | None = None
     pattern_hint: str = ""
+    items: str = "string"
 
 
 def doc(
@@ -89,9 +94,11 @@ def doc(
     restricted: bool = False,
     pattern: str | None = None,
     pattern_hint: str = "",
+    items: str = "string",
 ) -> dict[str, _Meta]:
     """Field metadata carrying a setting's schema facts (``field(metadata=doc(...))``)."""
-    return {_META: _Meta(type, description, enum, minimum, restricted, pattern, pattern_hint)}
+    meta = _Meta(type, description, enum, minimum, restricted, pattern, pattern_hint, items)
+    return {_META: meta}
 
 
 def camel(name: str) -> str:
@@ -126,6 +133,7 @@ def build_schema(settings: type) -> tuple[SettingEntry, ...]:
                     restricted=meta.restricted,
                     pattern=meta.pattern,
                     pattern_hint=meta.pattern_hint,
+                    items=meta.items,
                 )
             )
     return tuple(entries)
@@ -139,25 +147,30 @@ def check(entry: SettingEntry, value: Any) -> str | None:
     if isinstance(value, bool):
         ok = "boolean" in allowed
     elif isinstance(value, int):
-        ok = "integer" in allowed
+        ok = "integer" in allowed or "number" in allowed
+    elif isinstance(value, float):
+        ok = "number" in allowed
     elif isinstance(value, str):
         ok = "string" in allowed
     elif isinstance(value, list):
-        ok = "array" in allowed and all(isinstance(v, str) for v in value)
+        item_type = Mapping if entry.items == "object" else str
+        ok = "array" in allowed and all(isinstance(v, item_type) for v in value)
     else:
         ok = False
     if not ok:
-        wanted = " or ".join(t if t != "array" else "array of strings" for t in allowed)
+        array = f"array of {entry.items}s"
+        wanted = " or ".join(t if t != "array" else array for t in allowed)
         return f"expected {wanted}, got {describe(value)}"
     if isinstance(value, str) and entry.enum is not None and value not in entry.enum:
-        if "integer" in allowed:
+        if "integer" in allowed or "number" in allowed:
             choices = " or ".join(map(repr, entry.enum))
-            return f"must be {choices} or an integer, got {value!r}"
+            kind = "an integer" if "integer" in allowed else "a number"
+            return f"must be {choices} or {kind}, got {value!r}"
         return f"must be one of {', '.join(map(repr, entry.enum))}, got {value!r}"
     named = isinstance(value, str) and entry.pattern is not None and value.strip()
     if named and re.fullmatch(str(entry.pattern), str(value).strip()) is None:
         return f"{entry.pattern_hint or 'must match ' + str(entry.pattern)}, got {value!r}"
-    numeric = isinstance(value, int) and not isinstance(value, bool)
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if numeric and entry.minimum is not None and value < entry.minimum:
         return f"must be >= {entry.minimum}, got {value}"
     return None
@@ -174,10 +187,11 @@ def settings_table(schema: tuple[SettingEntry, ...]) -> str:
     """The README's settings table (Markdown), rendered from ``schema``."""
     rows = ["| setting | type | default | description |", "|---|---|---|---|"]
     for entry in schema:
-        types = " \\| ".join("string[]" if t == "array" else t for t in entry.type)
+        types = " \\| ".join(f"{entry.items}[]" if t == "array" else t for t in entry.type)
         if entry.enum is not None:
             allowed = " \\| ".join(f"`{json.dumps(v)}`" for v in entry.enum)
-            types = allowed + (" \\| integer" if "integer" in entry.type else "")
+            numeric = [t for t in ("integer", "number") if t in entry.type]
+            types = allowed + "".join(f" \\| {t}" for t in numeric)
         default = f"`{json.dumps(entry.default)}`"
         description = entry.description.replace("|", "\\|")
         rows.append(f"| `glmLsp.{entry.path}` | {types} | {default} | {description} |")

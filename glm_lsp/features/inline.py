@@ -19,6 +19,7 @@ from typing import Any
 from lsprotocol import types as lsp
 
 from glm_lsp.documents import client_position, cursor_line
+from glm_lsp.features.trace import InlineTrace, inline_trace
 from glm_lsp.ghost.service import GhostService
 from glm_lsp.model.backend import CancelToken
 from glm_lsp.model.worker import Cancelled
@@ -41,36 +42,67 @@ def register(ls: GlmServer) -> None:
     @ls.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
         started = time.perf_counter()
+        trace = inline_trace(ls, params)
         try:
-            return await _inline(ls, params)
+            return await _inline(ls, params, trace)
+        except asyncio.CancelledError:
+            if trace is not None:
+                trace.submit("cancelled")
+            raise
         finally:
+            if trace is not None:
+                trace.submit()
             ls.stats.observe("inline", (time.perf_counter() - started) * 1000.0)
 
 
-async def _inline(ls: GlmServer, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
+async def _inline(
+    ls: GlmServer, params: lsp.InlineCompletionParams, trace: InlineTrace | None = None
+) -> lsp.InlineCompletionList:
     empty = lsp.InlineCompletionList(items=[])
     service = ls.ghost
     if service is None or not ls.settings.inline.enabled:
+        if trace is not None:
+            trace.none("ghost text is off" if service is not None else f"model {ls.ghost_state}")
         return empty
     uri = params.text_document.uri
     parsed = ls.trees.get(uri)
     if parsed is None:
+        if trace is not None:
+            trace.none("document not open")
         return empty
     doc = ls.workspace.get_text_document(uri)
     offset, line = cursor_line(doc, params.position, ls.line_index(uri))
     ctx = build_context(parsed.spec, parsed.text, offset, parsed.tree)
+    if trace is not None:
+        trace.context(ctx)
+    outcome = trace.outcome() if trace is not None else None
     cancel = CancelToken()
     try:
-        suggestions = await service.inline(parsed, offset, ctx, cancel)
+        trigger = params.context.trigger_kind
+        automatic = trigger == lsp.InlineCompletionTriggerKind.Automatic
+        suggestions = await service.inline(
+            parsed,
+            offset,
+            ctx,
+            cancel,
+            trigger="automatic" if automatic else "invoked",
+            outcome=outcome,
+        )
     except asyncio.CancelledError:
         cancel.cancel()  # the client cancelled: pygls answers the request itself
         ls.stats.count("inline.cancelled")
         raise
     except Cancelled:  # superseded by a newer request
         ls.stats.count("inline.cancelled")
+        if trace is not None:
+            trace.none("superseded by a newer request")
+            trace.submit("superseded")
         return empty
-    except Exception:
+    except Exception as exc:
         log.exception("inline completion failed")
+        if trace is not None:
+            trace.none(f"failed: {exc}")
+            trace.submit("error")
         return empty
     items = [
         lsp.InlineCompletionItem(
@@ -83,6 +115,8 @@ async def _inline(ls: GlmServer, params: lsp.InlineCompletionParams) -> lsp.Inli
         for sugg in suggestions
         if sugg.text
     ]
+    if trace is not None:
+        trace.items(items)
     return lsp.InlineCompletionList(items=items)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from glm_lsp.ghost.postprocess import PostStep
 
@@ -22,6 +23,10 @@ class GhostOutcome:
     why_none: str | None = None
     """Why nothing was asked or shown (not ready, no mode here, superseded, rejected...)."""
     model: str = ""
+    route: str = ""
+    """The route rule that matched (its name, or ``#n``)."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """``(model, why)`` for each model the route passed over (not ready, over budget)."""
     typeahead_hit: bool = False
     cache_hit: bool = False
     shared: bool = False
@@ -33,6 +38,12 @@ class GhostOutcome:
     raw: str | None = None
     steps: list[PostStep] = field(default_factory=list)
     text: str | None = None
+    confidence: dict[str, Any] | None = None
+    """The suggestion's confidence (``ghost/confidence.py``) and the gate's threshold."""
+    gated: bool = False
+    """The confidence gate hid it (or stopped its generation early)."""
+    repair: dict[str, Any] | None = None
+    """A regeneration after a rejection (``ghost/repair.py``): why, how, what it gave."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 

@@ -1,52 +1,46 @@
 """GhostService: from a cursor to ghost text and model items, without blocking anything.
 
-One service per model load. It owns the backend and its ``ModelWorker`` (one owner thread),
-loads the model in the background and reports progress, and answers two questions:
+One service per session's model configuration. It holds one :class:`ModelSlot` per configured
+model (each with its own owner thread and KV cache) and answers two questions:
 
 - ``inline``: ghost text at the cursor (LINE or BLOCK, see ``mode.py``);
 - ``candidates``: the same generation read as dropdown items (``.items()``, a whole call).
 
-A request goes, in this order: mode → typed-ahead reuse (``results.py``) → prompt
-(``request.py``, in a thread) → result cache → the worker (newest wins; an identical prompt
-already generating is shared, not repeated) → post-processing (``postprocess.py``, in a thread) →
-suggestions (``suggestions.py``). Superseded requests answer ``[]`` and count as cancelled. The
-asyncio loop only awaits futures.
+A request goes, in this order: mode → route (``route.py``: the rule that matches, the first of
+its models that is ready and fits the latency budget) → typed-ahead reuse (``results.py``) →
+prompt (``request.py``, in a thread) → result cache → the model's worker (newest wins; an
+identical prompt already generating is shared) → post-processing (``postprocess.py``, in a
+thread) → suggestions (``suggestions.py``). What happened is written into a ``GhostOutcome``.
+Superseded requests answer ``[]``. The asyncio loop only awaits futures.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import functools
+import dataclasses
 import logging
+import statistics
 import threading
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from glm_lsp.analysis.index import WorkspaceIndex
 from glm_lsp.cache import Stores
 from glm_lsp.completion.candidates import Candidate
-from glm_lsp.config import Settings
+from glm_lsp.config import DEFAULT_MODEL, ModelSettings, Settings
+from glm_lsp.config_routes import ModelEntry
+from glm_lsp.ghost.gate import Gate
 from glm_lsp.ghost.mode import Mode, choose_mode
 from glm_lsp.ghost.outcome import GhostOutcome
 from glm_lsp.ghost.postprocess import clean
-from glm_lsp.ghost.prompt import TokenCounter
 from glm_lsp.ghost.references import References
 from glm_lsp.ghost.request import PreparedRequest, RequestInputs, prepare, template_of
-from glm_lsp.ghost.results import ResultCache, TypeAhead
+from glm_lsp.ghost.results import ResultCache
+from glm_lsp.ghost.route import RouteChoice, RouteRequest, choose, matches, rules_for
+from glm_lsp.ghost.slot import ModelSlot
 from glm_lsp.ghost.suggestions import InlineSuggestion, candidate_from_text
-from glm_lsp.model.backend import CancelToken, Generation, ModelBackend
-from glm_lsp.model.loading import (
-    EMBEDDED,
-    NoModel,
-    NotConfigured,
-    choose_model,
-    make_backend,
-    model_identity,
-)
-from glm_lsp.model.worker import Cancelled, ModelWorker
+from glm_lsp.model.backend import CancelToken, ModelBackend
 from glm_lsp.syntax.context import CursorContext
 from glm_lsp.syntax.parse import ParsedDocument
 
@@ -68,151 +62,109 @@ class GhostService:
         on_error: Notify | None = None,
         backend: ModelBackend | None = None,
         stable_layout: bool = True,
+        backends: Mapping[str, ModelBackend] | None = None,
     ) -> None:
+        """``backend`` stands in for the single model, ``backends`` for named entries (tests,
+        benchmarks); otherwise each model's backend is made from its settings at load."""
         self.settings = settings
         self.index = index
-        self._progress_cb = progress
-        self._error_cb = on_error
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.state = "idle"  # idle | loading | ready | failed | unconfigured | disabled
-        self.error: str | None = None
-        self.model_path: Path | None = None
-        self.embedded = False
-        """The model is the embedded default (nothing configured): it serves ghost text only."""
-        self._backend = backend
         self.stable_layout = stable_layout  # False: the naive layout (benchmarks only)
-        self._worker: ModelWorker | None = None
-        self._loaded = threading.Event()
-        self._prepare_lock = threading.Lock()
-        self._counter = TokenCounter(None)
         self.cache = ResultCache(stores.results if stores is not None else None)
-        self.typeahead = TypeAhead()
         self.references = References(index)
-        self._inflight: dict[str, asyncio.Future[Generation]] = {}
+        self.gate = Gate(settings.inline.min_confidence)
+        self._prepare_lock = threading.Lock()
         self._seq = {"inline": 0, "candidates": 0}
-        self.counts = {
-            "requests": 0,
-            "cancelled": 0,
-            "suggestions": 0,
-            "typeahead_hits": 0,
-            "generations": 0,
-            "shared": 0,
-            "prompt_tokens_evaluated": 0,
-            "prompt_tokens_reused": 0,
-            "generated_tokens": 0,
-            "errors": 0,
-        }
-        self._last_error: str | None = None
+        self._counts = {"requests": 0, "cancelled": 0, "suggestions": 0, "typeahead_hits": 0}
+        self.last_answer: dict[str, str] = {}
+        """The rule and model of the last suggestion shown (status bars show it)."""
+        entries = settings.models.entries
+        if entries:
+            given = backends or {}
+            self.slots = {
+                e.name: ModelSlot(
+                    e.name,
+                    _entry_settings(settings, e),
+                    backend=given.get(e.name),
+                    on_error=on_error,
+                )
+                for e in entries
+            }
+        else:
+            self.slots = {
+                DEFAULT_MODEL: ModelSlot(
+                    DEFAULT_MODEL, settings, backend=backend, on_error=on_error
+                )
+            }
+        # The first model reports load progress (it loads at start; others load on first use).
+        self.primary = next(iter(self.slots.values()))
+        self.primary._progress_cb = progress
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Begin loading in the background; returns at once."""
+        """Load the first model in the background (the others load when a route first needs
+        them); returns at once."""
+        loop = None
         with contextlib.suppress(RuntimeError):
-            self._loop = asyncio.get_running_loop()
-        if self.state != "idle":
-            return
-        backend = self._backend
-        if backend is None:
-            try:
-                backend, self.model_path = make_backend(self.settings)
-            except NotConfigured as exc:
-                self.state = "unconfigured"  # not an error: editors show "off", not a failure
-                self.error = str(exc)
-                self._loaded.set()
-                return
-            except NoModel as exc:
-                if str(exc):
-                    self._fail(str(exc))
-                else:
-                    self.state = "disabled"
-                    self._loaded.set()
-                return
-            self.embedded = (
-                self.settings.model.backend == "llama"
-                and choose_model(self.settings).source == EMBEDDED
-            )
-        self._backend = backend
-        self.state = "loading"
-        self._report("loading model " + (self.model_path.name if self.model_path else ""), 0)
-        self._worker = ModelWorker(backend)
-        self._worker.load().add_done_callback(self._load_done)
+            loop = asyncio.get_running_loop()
+        for slot in self.slots.values():
+            slot._loop = loop
+        self._start_slot(self.primary)
+
+    def _start_slot(self, slot: ModelSlot) -> None:
+        """Start ``slot``'s load; first unload the least recently used local model when
+        ``models.maxLoaded`` would be exceeded (off the loop: unloading joins a thread)."""
+        if slot.local:
+            held = [s for s in self.slots.values() if s.local and s.state in ("loading", "ready")]
+            if len(held) >= self.settings.models.max_loaded:
+                victim = min(held, key=lambda s: s.last_used)
+                log.info("unloading model %s (models.maxLoaded)", victim.name)
+                threading.Thread(target=victim.unload, daemon=True).start()
+        slot.start()
+
+    @property
+    def state(self) -> str:
+        """``ready`` when any model can answer; else the first model's state."""
+        if any(s.ready for s in self.slots.values()):
+            return "ready"
+        return self.primary.state
+
+    @property
+    def error(self) -> str | None:
+        return next((s.error for s in self.slots.values() if s.error), None)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    @property
+    def embedded(self) -> bool:
+        """Every model is the embedded default (nothing configured): ghost text only."""
+        return all(s.embedded for s in self.slots.values())
+
+    async def wait_loaded(self, timeout: float | None = None) -> bool:
+        """True once the first model is ready (False on failure or timeout)."""
+        return await self.primary.wait_loaded(timeout)
 
     def use_index(self, index: WorkspaceIndex) -> None:
         """A re-index replaced the workspace index: imported definitions come from the new one."""
         self.index = index
         self.references.use_index(index)
 
-    def _fail(self, message: str) -> None:
-        self.state = "failed"
-        self.error = message
-        log.error("model unavailable: %s (static completion continues)", message)
-        self._dispatch(self._error_cb, message)
-        self._report("model unavailable", None)  # the server ends its progress on this text
-        # Last: the callbacks are queued on the loop before wait_loaded() can resume after them.
-        self._loaded.set()
-
-    def _load_done(self, future: concurrent.futures.Future[None]) -> None:
-        exc = future.exception()
-        if exc is not None:
-            self._fail(str(exc) or type(exc).__name__)
-            return
-        backend = self._backend
-        if backend is not None and backend.name != "remote":
-            # Off the owner thread on purpose: counting must not wait for a generation. The
-            # backend guards ``tokenize`` against a concurrent close (see LlamaBackend.close).
-            self._counter = TokenCounter(backend.tokenize)
-        self.state = "ready"
-        self._report("model loaded", 100)
-        self._loaded.set()  # after the report, as in _fail
-
-    def _report(self, message: str, percentage: int | None) -> None:
-        cb = self._progress_cb
-        if cb is not None:
-            self._dispatch(cb, message, percentage)
-
-    def _dispatch(self, fn: Callable[..., None] | None, *args: object) -> None:
-        """Run a user callback on the event loop's thread when there is one (load callbacks
-        fire on the worker thread; LSP notifications must be sent from the loop)."""
-        if fn is None:
-            return
-        call = functools.partial(fn, *args)
-
-        def safe() -> None:
-            try:
-                call()
-            except Exception:
-                log.exception("model progress callback failed")
-
-        loop = self._loop
-        try:
-            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        if loop is not None and loop is not current and loop.is_running():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(safe)
-                return
-        safe()
-
-    async def wait_loaded(self, timeout: float | None = None) -> bool:
-        """True once the model is ready (False on failure or timeout)."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self._loaded.wait, timeout)
-        return self.state == "ready"
+    def close(self) -> None:
+        """Cancel, unload and stop every owner thread; blocks up to seconds (off the loop)."""
+        for slot in self.slots.values():
+            slot.close()
 
     @property
-    def ready(self) -> bool:
-        return self.state == "ready"
-
-    def close(self) -> None:
-        """Cancel, unload and stop the owner thread; blocks up to seconds (call it off the
-        event loop)."""
-        worker, self._worker = self._worker, None
-        self.state = "disabled"
-        if worker is not None:
-            worker.close()
-        self._loaded.set()
+    def counts(self) -> dict[str, int]:
+        """Request counters and every model's generation counters, summed."""
+        out = dict(self._counts)
+        for key in ("generations", "shared", "errors", "generated_tokens"):
+            out[key] = sum(getattr(s.counts, key) for s in self.slots.values())
+        for key in ("prompt_tokens_evaluated", "prompt_tokens_reused"):
+            out[key] = sum(getattr(s.counts, key) for s in self.slots.values())
+        return out
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -227,47 +179,17 @@ class GhostService:
         ctx: CursorContext,
         cancel: CancelToken | None = None,
         outcome: GhostOutcome | None = None,
+        trigger: str = "invoked",
     ) -> list[InlineSuggestion]:
         """Ghost text at ``offset`` (``[]`` when there is none, or when superseded); what
         happened on the way is written into ``outcome``."""
         out = outcome if outcome is not None else GhostOutcome()
-        self.counts["requests"] += 1
-        mode = self._mode(ctx, out)
-        if mode is None:
-            return []
-        ahead = self.typeahead.lookup(doc.uri, doc.text, offset)
-        if ahead is not None:
-            self.counts["typeahead_hits"] += 1
-            self.counts["suggestions"] += 1
-            out.typeahead_hit, out.text = True, ahead[1]
-            out.stage("typeahead")
-            return [InlineSuggestion(ahead[1], offset, offset)]
-        text = await self._suggest(doc, offset, ctx, mode, "inline", cancel, out)
+        self._counts["requests"] += 1
+        text = await self._answer(doc, offset, ctx, cancel, out, trigger, "inline")
         if text is None:
             return []
-        self.typeahead.remember(doc.uri, doc.text, offset, text)
-        self.counts["suggestions"] += 1
+        self._counts["suggestions"] += 1
         return [InlineSuggestion(text, offset, offset)]
-
-    def _mode(self, ctx: CursorContext, out: GhostOutcome) -> Mode | None:
-        out.model = self.model_name
-        if not self.ready:
-            out.none(f"model {self.state}")
-            return None
-        mode = choose_mode(ctx, self.settings.inline.mode)
-        out.stage("mode")
-        if mode is None:
-            out.none("no mode here (comment, string, mid-word or code after the cursor)")
-            return None
-        out.mode = mode.value
-        return mode
-
-    @property
-    def model_name(self) -> str:
-        """The model's name for people: its file name, or the backend's (remote)."""
-        if self.model_path is not None:
-            return self.model_path.name
-        return self._backend.name if self._backend is not None else ""
 
     async def candidates(
         self,
@@ -276,71 +198,170 @@ class GhostService:
         ctx: CursorContext,
         cancel: CancelToken | None = None,
         outcome: GhostOutcome | None = None,
+        trigger: str = "automatic",
     ) -> list[Candidate]:
         """The model's continuation of the current token as dropdown items (multi-token: a
         member with its call, ``items()``). Shares the ghost text's generation when the
         prompt is the same (it is, in the stable layout)."""
         out = outcome if outcome is not None else GhostOutcome(channel="candidates")
-        if self.settings.completion.model_items <= 0 or self.embedded:
-            # The embedded glm-code-tiny serves ghost text only: in the dropdown its items were
-            # measured to lower top-1 (0.570 -> 0.551 on the held-out ranking benchmark).
-            out.none("model items are off for this model")
+        if self.settings.completion.model_items <= 0:
+            out.none("model items are off (completion.modelItems)")
             return []
-        mode = self._mode(ctx, out)
-        if mode is None:
-            return []
-        ahead = self.typeahead.lookup(doc.uri, doc.text, offset)
-        if ahead is not None:
-            text: str | None = ahead[1]
-            out.typeahead_hit = True
-        else:
-            text = await self._suggest(doc, offset, ctx, mode, "candidates", cancel, out)
-            if text is not None:
-                self.typeahead.remember(doc.uri, doc.text, offset, text)
+        text = await self._answer(doc, offset, ctx, cancel, out, trigger, "items")
         if text is None:
             return []
         item = candidate_from_text(ctx, text)
         return [item] if item is not None else []
 
-    async def _suggest(
+    async def _answer(
         self,
         doc: ParsedDocument,
         offset: int,
         ctx: CursorContext,
-        mode: Mode,
-        channel: str,
         cancel: CancelToken | None,
         out: GhostOutcome,
+        trigger: str,
+        kind: str,
     ) -> str | None:
+        if not any(s.state in ("ready", "loading", "idle") for s in self.slots.values()):
+            out.none(f"model {self.primary.state}")
+            return None
+        mode = choose_mode(ctx, self.settings.inline.mode)
+        out.stage("mode")
+        if mode is None:
+            out.none("no mode here (comment, string, mid-word or code after the cursor)")
+            return None
+        out.mode = mode.value
+        language = doc.spec.name if doc.spec is not None else (doc.language_id or "")
+        request = RouteRequest(mode.value.lower(), language, trigger, kind)
+        ahead = self._typed_ahead(doc, offset, request, out)
+        if ahead is not None:
+            return ahead
+        channel = "inline" if kind == "inline" else "candidates"
         self._seq[channel] += 1
         seq = self._seq[channel]
         loop = asyncio.get_running_loop()
         try:
-            prep = await loop.run_in_executor(None, self._prepare, doc, offset, ctx, mode)
+            routed = await loop.run_in_executor(
+                None, self._route_and_prepare, doc, offset, ctx, mode, request
+            )
         except Exception:
             log.exception("building the model prompt failed")
             out.none("building the prompt failed")
             return None
         out.stage("prompt")
+        if routed is None:
+            out.none("no route for this request (route.rules)")
+            return None
+        choice, prep = routed
+        out.route, out.skipped = choice.rule, list(choice.skipped)
+        slot = choice.slot
+        if slot is None or prep is None:
+            out.none("no model ready within the budget: " + _skips(choice))
+            return None
+        out.model = slot.name
+        if kind == "items" and slot.embedded:
+            # The embedded glm-code-tiny serves ghost text only: in the dropdown its items were
+            # measured to lower top-1 (0.570 -> 0.551 on the held-out ranking benchmark).
+            out.none("model items are off for the embedded model")
+            return None
         if seq != self._seq[channel] or (cancel is not None and cancel.cancelled):
-            self.counts["cancelled"] += 1  # a newer request came while we built the prompt
+            self._counts["cancelled"] += 1  # a newer request came while we built the prompt
             out.none("superseded while the prompt was built")
             return None
+        text = await self._generate_and_clean(slot, prep, mode, out)
+        if text is not None:
+            slot.counts.answered += 1
+            slot.typeahead.remember(doc.uri, doc.text, offset, text)
+            self.last_answer = {"rule": choice.rule, "model": slot.name}
+        return text
+
+    def _typed_ahead(
+        self, doc: ParsedDocument, offset: int, request: RouteRequest, out: GhostOutcome
+    ) -> str | None:
+        """A suggestion the user is typing along, from any ready model of the matching rule."""
+        rules = rules_for(self.settings, list(self.slots))
+        rule = next((r for r in rules if matches(r, request)), None)
+        for name in rule.models if rule is not None else ():
+            slot = self.slots.get(name)
+            hit = slot.typeahead.lookup(doc.uri, doc.text, offset) if slot else None
+            if slot is not None and slot.ready and hit is not None:
+                self._counts["typeahead_hits"] += 1
+                out.typeahead_hit, out.model, out.text = True, slot.name, hit[1]
+                out.stage("typeahead")
+                slot.counts.answered += 1
+                return hit[1]
+        return None
+
+    def _route_and_prepare(
+        self,
+        doc: ParsedDocument,
+        offset: int,
+        ctx: CursorContext,
+        mode: Mode,
+        request: RouteRequest,
+    ) -> tuple[RouteChoice, PreparedRequest | None] | None:
+        """Route, building each candidate model's prompt (its template and budget) to predict
+        its latency; the chosen model's prompt is returned. Runs in a thread, serialized."""
+        prepared: dict[str, PreparedRequest] = {}
+        max_tokens = self.settings.inline.max_tokens
+
+        def predict(slot: ModelSlot) -> float | None:
+            prep = prepared[slot.name] = self._prepare_for(slot, doc, offset, ctx, mode)
+            return slot.predict_ms(prep.request.prompt, max_tokens)
+
+        with self._prepare_lock:
+            choice = choose(
+                rules_for(self.settings, list(self.slots)),
+                self.slots,
+                request,
+                self.settings.route.latency_budget_ms,
+                predict,
+                self._start_slot,
+            )
+            if choice is None or choice.slot is None:
+                return (choice, None) if choice is not None else None
+            slot = choice.slot
+            prep = prepared.get(slot.name) or self._prepare_for(slot, doc, offset, ctx, mode)
+            return choice, prep
+
+    def _prepare_for(
+        self, slot: ModelSlot, doc: ParsedDocument, offset: int, ctx: CursorContext, mode: Mode
+    ) -> PreparedRequest:
+        inputs = RequestInputs(
+            settings=slot.settings,
+            backend=slot.backend,
+            model_id=slot.identity,
+            counter=slot.counter,
+            references=self.references,
+            index=self.index,
+            stable_layout=self.stable_layout,
+        )
+        return prepare(inputs, doc, offset, ctx, mode)
+
+    async def _generate_and_clean(
+        self, slot: ModelSlot, prep: PreparedRequest, mode: Mode, out: GhostOutcome
+    ) -> str | None:
         raw = self.cache.get(prep.key)
         out.cache_hit = raw is not None
+        gen, lps = None, self.gate.recall(self.cache, prep.key) if raw is not None else None
         if raw is None:
-            gen = await self._generate(prep, out)
+            gen = await slot.generate(self.gate.arm(prep, slot.model_path), out)
             out.stage("model")
             if gen is None:
-                self.counts["cancelled"] += 1
+                self._counts["cancelled"] += 1
                 out.why_none = out.why_none or "superseded or cancelled during generation"
                 return None
+            slot.counts.observe(gen.elapsed_s * 1000.0)
             raw = gen.text
             if gen.finish_reason == "length" and mode is Mode.BLOCK and "\n" in raw.rstrip():
                 raw = raw[: raw.rstrip().rfind("\n")]  # the last line was cut mid-way
+            lps = gen.logprobs
             if gen.finish_reason in ("stop", "length"):
                 self.cache.put(prep.key, raw)
+                self.gate.remember(self.cache, prep.key, lps)
         out.raw = raw
+        loop = asyncio.get_running_loop()
         try:
             text = await loop.run_in_executor(None, clean, raw, prep.post, out.steps)
         except Exception:
@@ -349,117 +370,61 @@ class GhostService:
         out.stage("postprocess")
         out.text = text
         if text is None:
-            out.why_none = "post-processing rejected it" + (
-                f" ({out.steps[-1].rule})" if out.steps else ""
-            )
+            last = f" ({out.steps[-1].rule})" if out.steps else ""
+            out.why_none = "post-processing rejected it" + last
+        gate = self.gate.review  # confidence gate + repair by regeneration (ghost/gate.py)
+        text = await gate(text, raw, lps, prep, out, gen, slot.model_path, slot.generate)
+        out.stage("gate")
         return text
 
-    async def _generate(self, prep: PreparedRequest, out: GhostOutcome) -> Generation | None:
-        worker = self._worker
-        if worker is None:
-            return None
-        shared = self._inflight.get(prep.key)
-        if shared is not None:
-            self.counts["shared"] += 1
-            out.shared = True
-            try:
-                gen: Generation = await asyncio.shield(shared)
-                _note_generation(out, gen)
-                return gen
-            except (Cancelled, asyncio.CancelledError):
-                return None
-            except Exception as exc:
-                self._request_failed(exc)
-                return None
-        ticket = worker.submit(prep.request)
-        future = asyncio.ensure_future(ticket.wait())
-        self._inflight[prep.key] = future
-        try:
-            gen = await asyncio.shield(future)
-        except Cancelled:
-            return None
-        except asyncio.CancelledError:
-            ticket.cancel("request cancelled")
-            raise
-        except Exception as exc:
-            self._request_failed(exc)
-            return None
-        finally:
-            if self._inflight.get(prep.key) is future:
-                del self._inflight[prep.key]
-        _note_generation(out, gen)
-        self.counts["generations"] += 1
-        self.counts["prompt_tokens_evaluated"] += gen.prompt_tokens - gen.prompt_tokens_reused
-        self.counts["prompt_tokens_reused"] += gen.prompt_tokens_reused
-        self.counts["generated_tokens"] += gen.generated_tokens
-        return gen
-
-    def _request_failed(self, exc: Exception) -> None:
-        """A generation failed (remote server down, backend error): no suggestion this time;
-        logged once per distinct message, so a dead server does not flood the log."""
-        self.counts["errors"] += 1
-        message = str(exc) or type(exc).__name__
-        if message != self._last_error:
-            self._last_error = message
-            log.warning("model request failed: %s", message)
-
-    def _prepare(
-        self, doc: ParsedDocument, offset: int, ctx: CursorContext, mode: Mode
-    ) -> PreparedRequest:
-        """Prompt, request and post-processing inputs (runs in a thread, serialized)."""
-        backend = self._backend
-        inputs = RequestInputs(
-            settings=self.settings,
-            backend=backend,
-            model_id=model_identity(self.model_path) + (backend.name if backend else ""),
-            counter=self._counter,
-            references=self.references,
-            index=self.index,
-            stable_layout=self.stable_layout,
-        )
-        with self._prepare_lock:
-            return prepare(inputs, doc, offset, ctx, mode)
-
     def explain(self, doc: ParsedDocument, offset: int, ctx: CursorContext) -> dict[str, Any]:
-        """What the model would see at ``offset`` (for ``glm-lsp complete --explain``); builds
-        the prompt without generating. Safe before the model is loaded (estimated counts)."""
+        """What the first model would see at ``offset`` (for ``glm-lsp complete --explain``);
+        builds the prompt without generating. Safe before the model is loaded."""
         mode = choose_mode(ctx, self.settings.inline.mode)
         out: dict[str, Any] = {"mode": mode.value if mode is not None else None}
         if mode is None:
             return out
-        prep = self._prepare(doc, offset, ctx, mode)
+        slot = self.primary
+        with self._prepare_lock:
+            prep = self._prepare_for(slot, doc, offset, ctx, mode)
         out.update(
-            template=template_of(self._backend).name,
+            model=slot.name,
+            template=template_of(slot.backend).name,
             prompt=prep.request.prompt,
             max_tokens=prep.request.max_tokens,
             stop_strings=list(prep.request.stop_strings),
             cache_key=prep.key,
-            prompt_tokens=self._counter.count(prep.request.prompt),
+            prompt_tokens=slot.counter.count(prep.request.prompt),
         )
         return out
 
     # -- stats -------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, dict[str, Any]]:
-        """Sections of ``glm-lsp.stats``: ``model``, ``inline``, ``cache``."""
+        """Sections of ``glm-lsp.stats``: ``model`` (with ``routes``: per model), ``inline``,
+        ``cache``."""
+        slot = next((s for s in self.slots.values() if s.ready), self.primary)
         info: dict[str, Any] = {}
-        if self._backend is not None:
+        if slot.backend is not None:
             with contextlib.suppress(Exception):
-                info = dict(self._backend.info())
+                info = dict(slot.backend.info())
         c = self.counts
+        path = info.get("path", str(slot.model_path) if slot.model_path else None)
         return {
             "model": {
                 "state": self.state,
                 "loaded": self.ready,
                 "error": self.error,
-                "backend": info.get("backend", self.settings.model.backend),
-                "path": info.get("path", str(self.model_path) if self.model_path else None),
+                "backend": info.get("backend", slot.settings.model.backend),
+                "path": path,
                 "gpu_layers": info.get("gpu_layers"),
                 "template": info.get("template"),
                 "generations": c["generations"],
                 "prompt_tokens_evaluated": c["prompt_tokens_evaluated"],
                 "prompt_tokens_reused": c["prompt_tokens_reused"],
                 "generated_tokens": c["generated_tokens"],
+                "last": dict(self.last_answer),
+                "routes": {name: _slot_stats(s) for name, s in self.slots.items()},
             },
             "inline": {
                 "requests": c["requests"],
@@ -470,11 +435,41 @@ class GhostService:
                 "errors": c["errors"],
             },
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
+            "gate": self.gate.stats(slot.model_path),
         }
 
 
-def _note_generation(out: GhostOutcome, gen: Generation) -> None:
-    out.prompt_tokens = gen.prompt_tokens
-    out.prompt_tokens_reused = gen.prompt_tokens_reused
-    out.generated_tokens = gen.generated_tokens
-    out.finish_reason = gen.finish_reason
+def _entry_settings(settings: Settings, entry: ModelEntry) -> Settings:
+    """The settings one configured model runs with: its own ``model`` section."""
+    base = settings.model
+    model = ModelSettings(
+        path=entry.path,
+        name=entry.catalog if entry.backend == "llama" else entry.remote_model,
+        backend=entry.backend,
+        gpu_layers=entry.gpu_layers if entry.gpu_layers is not None else base.gpu_layers,
+        context_size=entry.context_size or base.context_size,
+        threads=entry.threads if entry.threads is not None else base.threads,
+        remote_url=entry.remote_url,
+    )
+    return dataclasses.replace(settings, model=model)
+
+
+def _slot_stats(slot: ModelSlot) -> dict[str, Any]:
+    c = slot.counts
+    return {
+        "state": slot.state,
+        "requests": c.requests,
+        "answered": c.answered,
+        "skipped_over_budget": c.skipped_over_budget,
+        "skipped_not_ready": c.skipped_not_ready,
+        "generated_tokens": c.generated_tokens,
+        "prompt_tokens_evaluated": c.prompt_tokens_evaluated,
+        "prompt_tokens_reused": c.prompt_tokens_reused,
+        "p50_ms": round(statistics.median(c.latencies_ms), 1) if c.latencies_ms else 0.0,
+        "prefill_tps": round(slot.prefill_tps, 1),
+        "decode_tps": round(slot.decode_tps, 1),
+    }
+
+
+def _skips(choice: RouteChoice) -> str:
+    return "; ".join(f"{name}: {why}" for name, why in choice.skipped) or "none configured"

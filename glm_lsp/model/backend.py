@@ -51,6 +51,11 @@ class GenerationRequest:
     set. ``stop_strings`` cut the decoded text.
     ``segments`` (optional, from ``Template.segments``) lets a local backend tokenize user code
     without special tokens when it happens to spell one (``"<|user|>"`` in a string literal).
+    ``min_logprob`` (early stop, from the confidence gate): stop as soon as the summed token
+    log-probability of the first generated line falls below it, because the suggestion could
+    no longer pass the gate (finish reason ``"low_confidence"``). ``ban_first_ids``: token ids
+    the first generated token may not be (repair by regeneration; backends that cannot ban
+    ignore it).
     """
 
     prompt: str
@@ -59,11 +64,23 @@ class GenerationRequest:
     stop_strings: tuple[str, ...] = ()
     temperature: float = 0.0
     segments: tuple[tuple[str, bool], ...] = ()
+    min_logprob: float | None = None
+    ban_first_ids: tuple[int, ...] = ()
+
+
+TokenLogprob = tuple[str, float]
+"""One generated token: its text and its log-probability under the model (before sampling)."""
 
 
 @dataclass
 class Generation:
-    """The outcome of one request; ``finish_reason``: "stop", "length" or "cancelled"."""
+    """The outcome of one request; ``finish_reason``: "stop", "length", "cancelled" or
+    "low_confidence" (early stop, see ``GenerationRequest.min_logprob``).
+
+    ``logprobs``: one entry per generated token, plus the token that ended the generation when
+    a stop id did (its text is ``""``: how sure the model was that the suggestion ends there);
+    ``None`` when the backend cannot say (a remote server without ``logprobs``).
+    """
 
     text: str
     prompt_tokens: int
@@ -73,6 +90,10 @@ class Generation:
     finish_reason: str
     elapsed_s: float
     token_ids: tuple[int, ...] = ()
+    prefill_s: float = 0.0
+    """Of ``elapsed_s``, the time until the first generated token (prompt evaluation; for a
+    remote server, the time to the first byte). The router learns each model's speeds from it."""
+    logprobs: tuple[TokenLogprob, ...] | None = None
 
     @property
     def prompt_tokens_evaluated(self) -> int:

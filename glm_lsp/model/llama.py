@@ -26,6 +26,7 @@ from glm_lsp.model.backend import (
     Generation,
     GenerationRequest,
     ModelLoadError,
+    TokenLogprob,
     cut_at_stop_strings,
 )
 from glm_lsp.model.catalog import template_for_file
@@ -37,6 +38,7 @@ from glm_lsp.model.llama_setup import (
     route_native_logs,
     train_context,
 )
+from glm_lsp.model.logprobs import FirstLine, LlamaScorer, ban_first
 from glm_lsp.model.templates import Template, select_template
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ class LlamaBackend:
         self._eog: set[int] = set()
         self._stop_ids: tuple[int, ...] = ()
         self._tokenizing = threading.Lock()
+        self._prefill_s = 0.0  # of the generation in progress (owner thread only)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -333,33 +336,47 @@ class LlamaBackend:
         llm = self._require()
         token = cancel or CancelToken()
         start = time.perf_counter()
+        self._prefill_s = 0.0
         ids, max_tokens = self.fit_prompt(self.prompt_ids(req), req.max_tokens)
         if not ids:  # nothing to condition on: llama.cpp cannot sample from an empty batch
             return self._outcome("", ids, 0, [], "stop", start)
         reused = self._prefill(llm, ids, token)
+        self._prefill_s = time.perf_counter() - start
         if reused is None:
             return self._outcome("", ids, 0, [], "cancelled", start)
         stops = set(req.stop_ids) or self._eog  # explicit ids replace the model's EOG set
         pieces = bytearray()
         out_ids: list[int] = []
         finish = "length"
+        scorer, line, lps = LlamaScorer(llm), FirstLine(req.min_logprob), []
+        ban = [ban_first(len(ids), req.ban_first_ids)] if req.ban_first_ids else None
         for tok in llm.generate(
-            ids, temp=req.temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0
+            ids,
+            temp=req.temperature,
+            top_k=40,
+            top_p=0.95,
+            min_p=0.05,
+            repeat_penalty=1.0,
+            logits_processor=ban,
         ):
             if token.cancelled:
                 finish = "cancelled"
                 break
+            lps.append(("" if tok in stops else scorer.piece(tok), scorer.logprob(tok)))
             if tok in stops:
                 finish = "stop"
                 break
             out_ids.append(tok)
+            if line.add(*lps[-1]):
+                finish = "low_confidence"  # the gate can no longer be passed
+                break
             if req.stop_strings:
                 pieces += llm.detokenize([tok], special=False)
                 text, hit = cut_at_stop_strings(
                     pieces.decode("utf-8", errors="ignore"), req.stop_strings
                 )
                 if hit:
-                    return self._outcome(text, ids, reused, out_ids, "stop", start)
+                    return self._outcome(text, ids, reused, out_ids, "stop", start, lps)
             if len(out_ids) >= max_tokens:
                 break
             if token.cancelled:
@@ -369,7 +386,7 @@ class LlamaBackend:
         # character split across tokens is decoded whole.
         raw = bytes(pieces) if req.stop_strings else llm.detokenize(out_ids, special=False)
         text = raw.decode("utf-8", errors="ignore")
-        return self._outcome(text, ids, reused, out_ids, finish, start)
+        return self._outcome(text, ids, reused, out_ids, finish, start, lps)
 
     def _prefill(self, llm: Any, ids: list[int], cancel: CancelToken) -> int | None:
         """Evaluate all but the last prompt token, reusing the cached prefix; ``None`` if
@@ -404,7 +421,14 @@ class LlamaBackend:
         return None if cancel.cancelled else reuse
 
     def _outcome(
-        self, text: str, ids: list[int], reused: int, out: list[int], finish: str, start: float
+        self,
+        text: str,
+        ids: list[int],
+        reused: int,
+        out: list[int],
+        finish: str,
+        start: float,
+        logprobs: list[TokenLogprob] | None = None,
     ) -> Generation:
         return Generation(
             text=text,
@@ -415,4 +439,5 @@ class LlamaBackend:
             finish_reason=finish,
             elapsed_s=time.perf_counter() - start,
             token_ids=tuple(out),
+            prefill_s=self._prefill_s,
         )

@@ -73,7 +73,7 @@ async def _replay(
         offset = at + i
         doc = trees.update(uri, doc_text, i + 1, "python", "/bench/module.py")
         ctx = build_context(spec, doc_text, offset, doc.tree)
-        service.typeahead.forget(uri)
+        service.primary.typeahead.forget(uri)
         before = dict(service.counts)
         await service.inline(doc, offset, ctx)
         gen_count = service.counts["generations"] - before["generations"]

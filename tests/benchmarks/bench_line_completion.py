@@ -294,7 +294,7 @@ class ServerPath:
             error = self.service.error or self.service.state
             self.service.close()
             raise SystemExit(f"cannot load {model}: {error}")
-        self.backend: Any = self.service._backend
+        self.backend: Any = self.service.primary.backend
 
     def info(self) -> dict[str, Any]:
         """The backend's ``info()`` plus the prompt budget the service computes from it."""
@@ -314,7 +314,7 @@ class ServerPath:
 
         started = time.perf_counter()
         self.service.references = References(self.index)  # no references from other positions
-        prep = self.service._prepare(doc, offset, ctx, mode)
+        prep = self.service._prepare_for(self.service.primary, doc, offset, ctx, mode)
         gen: Generation = self.backend.generate(prep.request)
         raw = gen.text
         if gen.finish_reason == "length" and mode is Mode.BLOCK and "\n" in raw.rstrip():

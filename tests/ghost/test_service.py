@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_backend import FakeBackend
 
 from glm_lsp.cache import Stores
 from glm_lsp.config import Settings
@@ -20,86 +19,11 @@ from glm_lsp.ghost.service import GhostService
 from glm_lsp.ghost.suggestions import InlineSuggestion, candidate_from_text
 from glm_lsp.model.backend import (
     CancelToken,
-    Generation,
-    GenerationRequest,
-    ModelLoadError,
-    cut_at_stop_strings,
 )
 from glm_lsp.model.loading import NoModel, make_backend
 from glm_lsp.syntax.context import build_context
 from glm_lsp.syntax.languages import spec_for
 from glm_lsp.syntax.parse import ParsedDocument, parse_text
-
-
-class FakeBackend:
-    """Implements the ModelBackend protocol; one token per character, answers from a rule."""
-
-    name = "fake"
-    template = None
-    n_ctx_train = 0
-
-    def __init__(
-        self,
-        answer: Callable[[str], str] = lambda prompt: "x + 1",
-        token_s: float = 0.0,
-        fail: str | None = None,
-    ) -> None:
-        self.answer = answer
-        self.token_s = token_s
-        self.fail = fail
-        self._loaded = False
-        self.prompts: list[str] = []
-        self.completed = 0
-        self.last: str = ""
-        self.threads: set[str] = set()
-        self.started = threading.Event()  # a generation began
-        self.stopped = threading.Event()  # a generation returned cancelled
-
-    @property
-    def loaded(self) -> bool:
-        return self._loaded
-
-    def info(self) -> dict[str, Any]:
-        return {"backend": self.name, "path": "fake.gguf", "gpu_layers": 0}
-
-    def load(self) -> None:
-        if self.fail:
-            raise ModelLoadError(self.fail)
-        self._loaded = True
-
-    def tokenize(self, text: str) -> list[int]:
-        return [ord(c) for c in text]
-
-    def default_stop_ids(self) -> tuple[int, ...]:
-        return ()
-
-    def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
-        self.threads.add(threading.current_thread().name)
-        self.started.set()
-        self.prompts.append(req.prompt)
-        start = time.perf_counter()
-        reused = 0
-        while reused < min(len(self.last), len(req.prompt)) and (
-            self.last[reused] == req.prompt[reused]
-        ):
-            reused += 1
-        self.last = req.prompt
-        full = self.answer(req.prompt)
-        out = ""
-        for ch in full[: req.max_tokens]:
-            if cancel is not None and cancel.cancelled:
-                self.stopped.set()
-                return Generation(out, len(req.prompt), reused, len(out), True, "cancelled", 0.0)
-            time.sleep(self.token_s)
-            out += ch
-        text, stopped = cut_at_stop_strings(out, req.stop_strings)
-        self.completed += 1
-        elapsed = time.perf_counter() - start
-        reason = "stop" if stopped or len(full) <= req.max_tokens else "length"
-        return Generation(text, len(req.prompt), reused, len(out), False, reason, elapsed)
-
-    def close(self) -> None:
-        self._loaded = False
 
 
 def _settings(**inline: Any) -> Settings:
@@ -229,7 +153,7 @@ async def test_cache_and_typeahead_avoid_model_calls(tmp_path: Path) -> None:
     assert [s.text for s in await _inline(service, src)] == ["x * 2 + 1"]
     assert [s.text for s in await _inline(service, src.replace("‸", "x * ‸"))] == ["2 + 1"]
     assert len(backend.prompts) == 1  # typed ahead: no model call
-    service.typeahead.forget("file:///w/m.py")
+    service.primary.typeahead.forget("file:///w/m.py")
     assert [s.text for s in await _inline(service, src)] == ["x * 2 + 1"]
     assert len(backend.prompts) == 1  # exact prompt: cache hit
     stats = service.stats()
@@ -266,7 +190,7 @@ async def test_fifty_requests_newest_wins_all_answered() -> None:
     assert sum(1 for r in results if r) == 1
     assert backend.completed == 1
     assert service.stats()["inline"]["cancelled"] == 49
-    assert backend.threads == {"glm-lsp-model"}  # one owner thread
+    assert backend.threads == {"glm-lsp-model-default"}  # one owner thread
     service.close()
 
 
@@ -375,7 +299,7 @@ async def test_tiny_gguf_typing_reuses_the_kv_cache() -> None:
         doc, offset = _doc(body + typed[:i] + "‸\n\nprint(total)\n")
         assert doc.text == text
         before = dict(service.counts)
-        service.typeahead.forget(doc.uri)
+        service.primary.typeahead.forget(doc.uri)
         await service.inline(doc, offset, _ctx(doc, offset))
         if service.counts["generations"] == before["generations"]:
             continue
@@ -537,17 +461,17 @@ async def test_real_prompts_fit_the_trained_context(
     service.start()
     try:
         assert await service.wait_loaded(60), service.error
-        assert context_tokens(s, service._backend) == limit
-        assert prompt_budget(s, service._backend).total == limit - 8 - 64
+        assert context_tokens(s, service.primary.backend) == limit
+        assert prompt_budget(s, service.primary.backend).total == limit - 8 - 64
         funcs = [f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(600)]
         # the cursor mid-file: both prefix and suffix windows fill their shares
         doc, offset = _doc("".join(funcs[:300]) + "total = helper_3(‸)\n\n" + "".join(funcs[300:]))
         ctx = _ctx(doc, offset)
         mode = choose_mode(ctx, s.inline.mode)
         assert mode is not None
-        built = service._prepare(doc, offset, ctx, mode).request
-        assert service._backend is not None
-        tokens = len(service._backend.prompt_ids(built))  # type: ignore[attr-defined]
+        built = service._prepare_for(service.primary, doc, offset, ctx, mode).request
+        assert service.primary.backend is not None
+        tokens = len(service.primary.backend.prompt_ids(built))  # type: ignore[attr-defined]
         assert limit // 2 < tokens <= limit - 8  # most of the room used, none exceeded
         await service.inline(doc, offset, ctx)
         c = service.counts
@@ -603,8 +527,14 @@ async def test_failed_generation_answers_empty_and_is_counted() -> None:
     service = await _service(FakeBackend(boom))
     for _ in range(3):
         assert await _inline(service, "y = ‸\n") == []
-    assert service.stats()["inline"]["errors"] == 3
-    assert service.state == "ready"  # still serving
+    # One failure, then the model is skipped until its retry time (a dead server is not asked
+    # on every keystroke); it is still loaded and serving once that time has passed.
+    assert service.stats()["inline"]["errors"] == 1
+    assert service.stats()["model"]["routes"]["default"]["skipped_not_ready"] == 2
+    assert service.state == "ready"
+    service.primary.retry_at = 0.0
+    assert await _inline(service, "y = ‸\n") == []
+    assert service.stats()["inline"]["errors"] == 2
     service.close()
 
 
