@@ -105,5 +105,84 @@ config.options = config.resolve({ dropdown = { enabled = true } })
 check('dropdown forced on', config.dropdown_enabled() == true)
 package.loaded['cmp'] = nil
 
+-- install_hints(): the exact command that installs the server, for the interpreter found.
+local health = require('glm_lsp.health')
+local function fake_sys(executables, env)
+  return {
+    executable = function(name)
+      return executables[name] ~= nil
+    end,
+    exepath = function(name)
+      return executables[name] or ''
+    end,
+    env = env or {},
+    data = '/data',
+  }
+end
+local hints = health.install_hints(
+  { '/venv/bin/python', '-m', 'glm_lsp' },
+  fake_sys({ ['/venv/bin/python'] = '/venv/bin/python', pipx = '/usr/bin/pipx' })
+)
+check(
+  'install hint: the python of a `python -m glm_lsp` cmd gets pip install',
+  #hints == 1 and vim.startswith(hints[1], "'/venv/bin/python' -m pip install glm-lsp"),
+  hints
+)
+hints = health.install_hints(
+  { 'glm-lsp' },
+  fake_sys({ pipx = '/usr/bin/pipx', python3 = '/usr/bin/python3' })
+)
+check(
+  'install hint: pipx, else a venv made with the python3 found, then the cmd to set',
+  vim.startswith(hints[1], 'pipx install glm-lsp')
+    and vim.startswith(
+      hints[2],
+      "'/usr/bin/python3' -m venv '/data/glm-lsp/venv' && '/data/glm-lsp/venv/bin/python' -m pip install glm-lsp"
+    )
+    and hints[3]:find('cmd = { "/data/glm-lsp/venv/bin/glm-lsp" }', 1, true) ~= nil,
+  hints
+)
+hints = health.install_hints(
+  { 'glm-lsp' },
+  fake_sys({ ['/ve/bin/python'] = '/ve/bin/python', python3 = '/usr/bin/python3' }, {
+    VIRTUAL_ENV = '/ve',
+  })
+)
+check(
+  'install hint: the active virtualenv',
+  #hints == 1 and vim.startswith(hints[1], "'/ve/bin/python' -m pip install glm-lsp"),
+  hints
+)
+hints = health.install_hints({ 'glm-lsp' }, fake_sys({}))
+check(
+  'install hint: no Python at all',
+  vim.deep_equal(hints, { 'install Python >= 3.10, then: pipx install glm-lsp' }),
+  hints
+)
+
+-- :checkhealth glm_lsp itself, with a cmd whose Python lacks glm_lsp.
+local fake = vim.fn.tempname() .. '-python'
+vim.fn.writefile({ '#!/bin/sh', 'echo "No module named \'glm_lsp\'" >&2', 'exit 1' }, fake)
+vim.fn.setfperm(fake, 'rwx------')
+vim.lsp.config('glm_lsp', { cmd = { fake, '-m', 'glm_lsp' } })
+vim.cmd('checkhealth glm_lsp')
+local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+check(
+  ':checkhealth names the exact pip command for the interpreter of the cmd',
+  report:find('cannot import glm_lsp', 1, true) ~= nil
+    and report:find(vim.fn.shellescape(fake) .. ' -m pip install glm-lsp', 1, true) ~= nil,
+  report
+)
+vim.cmd('bwipeout!')
+vim.lsp.config('glm_lsp', { cmd = { 'glm-lsp-not-installed-here' } })
+vim.cmd('checkhealth glm_lsp')
+report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+check(
+  ':checkhealth says how to install a missing server',
+  report:find('"glm-lsp-not-installed-here" not found; install it with', 1, true) ~= nil
+    and report:find('install glm-lsp', 1, true) ~= nil,
+  report
+)
+
 io.stdout:write(('%d check(s), %d failure(s)\n'):format(checks, failures))
 os.exit(failures == 0 and 0 or 1)

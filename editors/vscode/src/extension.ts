@@ -18,7 +18,14 @@ import {
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './restartPolicy';
-import { LaunchError, neutralCwd, resolveServerCommand, type ServerCommand } from './serverCommand';
+import {
+  LaunchError,
+  neutralCwd,
+  pythonHasServer,
+  resolveServerCommand,
+  type ServerCommand,
+} from './serverCommand';
+import { pipFailureHint, pipInstallCommand, runPipInstall } from './serverInstall';
 import { COMMAND_KEYS, SECTION, serverSettings, serverSettingKeys } from './settings';
 import { StatusItem, stateFromStats } from './statusBar';
 
@@ -69,6 +76,8 @@ export class Controller implements vscode.Disposable {
   private readonly restarts = new RestartPolicy();
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** An install offer is on screen or its pip is running: never a second one. */
+  private installing = false;
 
   constructor(context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('GLM LSP', { log: true });
@@ -91,7 +100,11 @@ export class Controller implements vscode.Disposable {
         pythonExtensionInterpreter,
       });
     } catch (error) {
-      this.fail(error);
+      if (error instanceof LaunchError && error.installInto) {
+        this.serverMissing(error, error.installInto);
+      } else {
+        this.fail(error);
+      }
       return;
     }
     this.log.info(
@@ -176,6 +189,84 @@ export class Controller implements vscode.Disposable {
     this.stopPolling();
     void this.showError(message, 'See the log for the cause, then run "GLM LSP: Restart Server".');
     return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  /**
+   * No server anywhere, but an interpreter was chosen: offer to pip-install glm-lsp into its
+   * environment and start it. Not in restricted mode (an untrusted workspace): there the message
+   * only says what to run. Never awaited by start(), so activation does not wait on the user.
+   */
+  private serverMissing(error: LaunchError, python: string): void {
+    if (!vscode.workspace.isTrusted) {
+      this.fail(error);
+      return;
+    }
+    this.log.warn(`${error.message} ${error.fix}`);
+    this.status.set({ kind: 'error', message: `glm-lsp is not installed for ${python}` });
+    if (this.installing) {
+      return;
+    }
+    this.installing = true;
+    void this.offerInstall(python).finally(() => {
+      this.installing = false;
+    });
+  }
+
+  private async offerInstall(python: string): Promise<void> {
+    const choice = await vscode.window.showWarningMessage(
+      `The glm-lsp server is not installed for ${python}. Install it into that environment with pip?`,
+      'Install',
+      'Open Settings',
+    );
+    if (choice === 'Install') {
+      await this.installServer(python);
+    } else if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server`);
+    }
+  }
+
+  /** `python -m pip install glm-lsp` with a progress notification and pip's log; then start. */
+  private async installServer(python: string): Promise<void> {
+    const { command, args } = pipInstallCommand(python);
+    this.log.info(`installing: ${command} ${args.join(' ')} (in ${neutralCwd()})`);
+    this.status.set({ kind: 'loading', title: 'Installing glm-lsp' });
+    const result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Installing glm-lsp into ${python}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        return runPipInstall(python, {
+          signal: abort.signal,
+          onLine: (line) => {
+            this.log.info(`pip: ${line}`);
+            progress.report({ message: line.length > 100 ? `${line.slice(0, 99)}…` : line });
+          },
+        });
+      },
+    );
+    if (result.code === null) {
+      this.log.warn('installing glm-lsp: cancelled');
+      this.status.set({ kind: 'error', message: 'glm-lsp is not installed (cancelled)' });
+      return;
+    }
+    if (result.code !== 0 || !(await pythonHasServer(python))) {
+      const message =
+        result.code !== 0
+          ? `Installing glm-lsp into ${python} failed (pip exited with ${result.code}).`
+          : `pip installed glm-lsp, but ${python} still cannot import glm_lsp.`;
+      const hint = pipFailureHint(python, result.output);
+      this.log.error(`${message} ${hint}`);
+      this.status.set({ kind: 'error', message });
+      await this.showError(message, hint);
+      return;
+    }
+    this.log.info(`glm-lsp installed into ${python}; starting it`);
+    this.restarts.reset();
+    await this.start();
   }
 
   private fail(error: unknown): void {

@@ -2,7 +2,8 @@
 //   1. glmLsp.server.path
 //   2. `python -m glm_lsp` with glmLsp.server.python, else the Python extension's interpreter
 //   3. `glm-lsp` on PATH
-// and, when nothing works, one message that says exactly what to fix.
+// and, when nothing works, one message that says exactly what to fix (and, when an interpreter was
+// chosen, which one the server could be installed into).
 import { execFile } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -29,6 +30,11 @@ export class LaunchError extends Error {
     message: string,
     /** What the user should do, phrased as an instruction. */
     readonly fix: string,
+    /**
+     * The chosen interpreter that lacks glm_lsp: the server can be pip-installed into its
+     * environment. Unset when no interpreter was chosen (or the failure is not a missing server).
+     */
+    readonly installInto?: string,
   ) {
     super(message);
   }
@@ -113,6 +119,7 @@ export async function resolveServerCommand(
       throw new LaunchError(
         `glmLsp.server.python is "${configuredPython}", but glm_lsp cannot be imported with it.`,
         `Run: "${configuredPython}" -m pip install glm-lsp   (or fix glmLsp.server.python)`,
+        configuredPython,
       );
     }
     return { command: configuredPython, args: ['-m', 'glm_lsp'], source: 'glmLsp.server.python' };
@@ -142,6 +149,9 @@ export async function resolveServerCommand(
     : '';
   throw new LaunchError(
     `The glm-lsp server was not found${tried}.`,
-    'Install it with `pipx install glm-lsp`, or set glmLsp.server.path (or glmLsp.server.python).',
+    extensionPython
+      ? `Run: "${extensionPython}" -m pip install glm-lsp   (or \`pipx install glm-lsp\`), or set glmLsp.server.path (or glmLsp.server.python).`
+      : 'Install it with `pipx install glm-lsp`, or set glmLsp.server.path (or glmLsp.server.python).',
+    extensionPython,
   );
 }
