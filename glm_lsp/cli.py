@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from glm_lsp import __version__
-from glm_lsp.features import commands, completion, inline, lifecycle, sync
+from glm_lsp.features import commands, completion, inline, lifecycle, sync, trace
 from glm_lsp.logs import LspLogHandler
 from glm_lsp.server import GlmServer
 
@@ -53,10 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument(
         "--explain", action="store_true", help="show the cursor context and each item's features"
     )
+    complete.add_argument(
+        "--ghost",
+        action="store_true",
+        help="also ask the model for ghost text and show its path (confidence, gate, repair)",
+    )
 
     demo = sub.add_parser("demo", help="run the server on the sample workspace and show results")
     demo.add_argument("--workspace", type=Path, help="workspace to demo (default: the sample)")
     demo.add_argument("--items", type=int, default=6, help="items shown per position")
+
+    trace_parser = sub.add_parser("trace", help="the local trace: view it as a page, or its stats")
+    trace_sub = trace_parser.add_subparsers(dest="trace_command", metavar="ACTION", required=True)
+    for name, text in (
+        ("view", "write the trace as one self-contained HTML page"),
+        ("stats", "print latency, acceptance and post-processing tables"),
+    ):
+        action = trace_sub.add_parser(name, help=text)
+        action.add_argument(
+            "--since", metavar="WHEN", help="only records since: 30m, 2h, 1d or an ISO date"
+        )
+        action.add_argument(
+            "--cache-dir", metavar="DIR", help="the server's cache.dir (default: per-user cache)"
+        )
+        if name == "view":
+            action.add_argument(
+                "--out", metavar="FILE.html", type=Path, help="default: <cache>/trace/trace.html"
+            )
+        else:
+            action.add_argument("--json", action="store_true", help="machine-readable output")
 
     # Listed for --help; main() hands their arguments to the model package's own parsers.
     sub.add_parser("models", help="list, pull or verify GLM models (glm-lsp models --help)")
@@ -77,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from glm_lsp.demo import run_demo
 
         return run_demo(workspace=args.workspace, items=args.items, verbose=args.verbose)
+    if args.command == "trace":
+        return run_trace(args)
     if args.command in ("models", "doctor"):
         return _delegate(args.command, [])
     return serve(args)
@@ -107,6 +134,7 @@ def create_server(log_handler: LspLogHandler | None = None) -> GlmServer:
     completion.register(server)
     inline.register(server)
     commands.register(server)
+    trace.register(server)
     return server
 
 
@@ -167,19 +195,61 @@ def run_complete(args: argparse.Namespace) -> int:
     if args.json:
         data = result_to_json(result)
         data["items"] = data["items"][: args.max_items]
+        if args.ghost:
+            from glm_lsp.oneshot import ghost_json
+
+            data["ghost"] = ghost_json(args.file, args.line, args.character)
+            args.ghost = False  # in the JSON, not printed after it
         print(json.dumps(data, indent=2, default=str))
     elif args.explain:
         print(format_explain(result, limit=args.max_items))
-    else:
+    elif not args.ghost:
         for item in result.items[: args.max_items]:
             cand = item.candidate
             typ = f": {cand.type}" if cand.type else ""
             print(f"{cand.name}\t{cand.kind}{typ}\t{cand.source}")
+    if args.ghost:
+        from glm_lsp.oneshot import format_ghost, ghost_at
+
+        print(format_ghost(ghost_at(args.file, args.line, args.character)))
+    return 0
+
+
+def run_trace(args: argparse.Namespace) -> int:
+    """``glm-lsp trace view|stats``: read ``<cache>/trace`` (written when trace.enabled)."""
+    from glm_lsp.trace.reader import parse_since, read_records, trace_dir
+    from glm_lsp.trace.summary import format_summary, summarize
+    from glm_lsp.trace.view import build_page
+
+    directory = trace_dir(args.cache_dir)
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"glm-lsp trace: {exc}", file=sys.stderr)
+        return 2
+    if not directory.is_dir():
+        print(
+            f"glm-lsp trace: no trace in {directory}; turn it on with the setting "
+            "glmLsp.trace.enabled = true (VS Code: settings; Neovim: settings.glmLsp.trace)",
+            file=sys.stderr,
+        )
+        return 1
+    if args.trace_command == "view":
+        path, count = build_page(directory, args.out, since)
+        print(f"{path} ({count} requests)")
+        return 0
+    summary = summarize(read_records(directory, since))
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
 
 
 def _delegate(command: str, argv: list[str]) -> int:
     """``models``/``doctor`` own every option after their name (their own parsers)."""
+    if command == "models" and argv[:1] == ["calibrate"]:
+        # Here, not in model/models_cli: calibrating runs the ghost path (ghost/calibrate.py).
+        from glm_lsp.ghost.calibrate import main as calibrate_main
+
+        return int(calibrate_main(argv[1:]) or 0)
     if command == "models":
         from glm_lsp.model.models_cli import main as models_main
 

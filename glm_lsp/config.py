@@ -332,8 +332,9 @@ class TraceSettings:
     include_text: bool = field(
         default=False,
         metadata=doc(
-            "Also record prompt and model output text (always through secret redaction). Off: "
-            "the trace has counts, names and timings only.",
+            "Also record code text: the model's raw output, each post-processing step and the "
+            "shown suggestion, always through the prompts' secret redaction. Off: the trace has "
+            "counts, names and timings only.",
             type=("boolean",),
         ),
     )

@@ -33,6 +33,7 @@ from glm_lsp.logs import LspLogHandler
 from glm_lsp.protocol import GlmProtocol, serve_stdio
 from glm_lsp.stats import Stats
 from glm_lsp.syntax.parse import DocumentTrees
+from glm_lsp.trace.writer import Tracer
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class GlmServer(LanguageServer):
         """``model.state`` in the stats while there is no ghost service (disabled...)."""
         self.ghost_generation = 0
         """Bumped at each (re)start: callbacks of an older service are ignored."""
+        self.tracer: Tracer | None = None
+        """The local trace while ``trace.enabled`` (features/trace.py); ``None`` otherwise."""
         self.roots: list[Path] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.pending_errors: list[str] = []

@@ -18,6 +18,8 @@ from lsprotocol import types as lsp
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.engine import Gathered
 from glm_lsp.documents import cursor_line
+from glm_lsp.features.trace import completion_trace
+from glm_lsp.ghost.outcome import GhostOutcome
 from glm_lsp.ghost.service import GhostService
 from glm_lsp.items import (
     ACCEPT_COMMAND,
@@ -66,7 +68,11 @@ def register(ls: GlmServer) -> None:
     @ls.command(ACCEPT_COMMAND)
     def accepted(server: GlmServer, *args: object) -> None:
         payload = args[0] if args else None
-        if isinstance(payload, dict) and ls.engine is not None:
+        if isinstance(payload, dict) and ls.tracer is not None and "trace" in payload:
+            ls.tracer.accept(payload)  # linked to the request that offered the item
+        if isinstance(payload, dict) and payload.get("channel") == "inline":
+            ls.stats.count("accepted.inline")  # ghost text (only carries a command when traced)
+        elif isinstance(payload, dict) and ls.engine is not None:
             ls.engine.accept(payload)
             ls.stats.count("accepted.count")
         else:
@@ -82,23 +88,32 @@ async def _complete(
     if parsed is None or engine is None:
         log.info("completion for a document that is not open: %s", uri)
         return Wire({"isIncomplete": False, "items": []})
+    trace = completion_trace(ls, params)
     doc = ls.workspace.get_text_document(uri)
     offset, line = cursor_line(doc, params.position, ls.line_index(uri))
     gathered = engine.gather(parsed, offset)
-    model_items, waiting = await _model_items(ls, parsed, gathered, pending)
+    if trace is not None:
+        trace.mark("gather")
+    outcome = trace.outcome() if trace is not None else None
+    model_items, waiting = await _model_items(ls, parsed, gathered, pending, outcome)
+    if trace is not None:
+        trace.mark("model_wait")
     result = engine.rank(gathered, ls.settings.completion.max_items, model_items)
-    if waiting:
+    if trace is not None:
+        trace.mark("rank")
+    if waiting is not None:
         result.is_incomplete = True  # the editor asks again; the model may be there by then
-    return Wire(
-        completion_list(
-            result,
-            doc,
-            line,
-            ls.resolve_cache,
-            snippets=ls.settings.completion.snippets and snippet_support(ls.client_capabilities),
-            language=parsed.spec.name if parsed.spec is not None else None,
-        )
+    listing = completion_list(
+        result,
+        doc,
+        line,
+        ls.resolve_cache,
+        snippets=ls.settings.completion.snippets and snippet_support(ls.client_capabilities),
+        language=parsed.spec.name if parsed.spec is not None else None,
     )
+    if trace is not None:
+        trace.done(listing, result, gathered, model_items, waiting)
+    return Wire(listing)
 
 
 async def _model_items(
@@ -106,8 +121,9 @@ async def _model_items(
     parsed: ParsedDocument,
     gathered: Gathered,
     pending: set[asyncio.Task[list[Candidate]]],
-) -> tuple[list[Candidate], bool]:
-    """Model items if they arrive within the budget; ``(items, still_waiting)``."""
+    outcome: GhostOutcome | None = None,
+) -> tuple[list[Candidate], asyncio.Task[list[Candidate]] | None]:
+    """Model items if they arrive within the budget; ``(items, the task still running)``."""
     service = ls.ghost
     if (
         service is None
@@ -116,23 +132,26 @@ async def _model_items(
         or gathered.found is None
         or ls.settings.completion.model_items <= 0
     ):
-        return [], False
-    task = asyncio.ensure_future(_candidates(service, parsed, gathered))
+        return [], None
+    task = asyncio.ensure_future(_candidates(service, parsed, gathered, outcome))
     done, _ = await asyncio.wait({task}, timeout=MODEL_ITEMS_BUDGET_S)
     if task not in done:
         pending.add(task)
         task.add_done_callback(pending.discard)
-        return [], True
-    return task.result(), False
+        return [], task
+    return task.result(), None
 
 
 async def _candidates(
-    service: GhostService, parsed: ParsedDocument, gathered: Gathered
+    service: GhostService,
+    parsed: ParsedDocument,
+    gathered: Gathered,
+    outcome: GhostOutcome | None = None,
 ) -> list[Candidate]:
     """The service's items; ``[]`` when it failed (logged, never raised into the request)."""
     ctx = gathered.context
     try:
-        return await service.candidates(parsed, ctx.offset, ctx, CancelToken())
+        return await service.candidates(parsed, ctx.offset, ctx, CancelToken(), outcome=outcome)
     except asyncio.CancelledError:
         raise
     except Exception as exc:

@@ -25,6 +25,7 @@ from glm_lsp.completion.history import AcceptHistory
 from glm_lsp.config import is_note, parse_settings
 from glm_lsp.documents import install
 from glm_lsp.features.inline import close_ghost, ghost_stats, restart_ghost, start_ghost
+from glm_lsp.features.trace import apply_trace, close_trace
 from glm_lsp.indexing import Indexer
 from glm_lsp.server import GlmServer
 
@@ -42,6 +43,7 @@ def register(ls: GlmServer) -> None:
         cache = ls.settings.cache.dir
         ls.stores = Stores(Path(cache).expanduser() if cache else default_cache_dir())
         ls.roots = _roots(params)
+        apply_trace(ls)
         index = _new_index(ls)
         ls.indexer = Indexer(ls, index)
         ls.stats.add_source("index", lambda: dict(ls.index.stats()) if ls.index else {}, "index")
@@ -126,6 +128,8 @@ def apply_settings(ls: GlmServer, raw: object, *, announce: bool) -> None:
         _reindex(ls)
     if old.cache != settings.cache and ls.stores is not None:
         log.info("cache.dir changes take effect when the server restarts")
+    if old.trace != settings.trace and ls.stores is not None:
+        apply_trace(ls)  # after initialize (which starts it once the cache is known)
     if announce and old.model != settings.model:
         restart_ghost(ls)  # a different model (or backend): load it
     elif old != settings and ls.ghost is not None:
@@ -167,6 +171,7 @@ def _shutdown(ls: GlmServer) -> None:
     if ls.indexer is not None:
         ls.indexer.close()
     close_ghost(ls)
+    close_trace(ls, wait=True)
     if ls.engine is not None:
         ls.engine.close()
     if ls.stores is not None:

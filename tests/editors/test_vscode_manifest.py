@@ -70,6 +70,7 @@ def test_commands_and_activation() -> None:
         "glmLsp.toggleInline",
         "glmLsp.pullModel",
         "glmLsp.showStats",
+        "glmLsp.showTrace",
     }
     languages = {e.split(":", 1)[1] for e in MANIFEST["activationEvents"]}
     assert {"python", "typescript", "javascript", "go", "rust", "java", "c", "cpp"} <= languages

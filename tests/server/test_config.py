@@ -24,8 +24,10 @@ from glm_lsp.config import (
 
 def _get(settings: Settings, path: str) -> Any:
     section, key = path.split(".")
-    snake = "".join("_" + c.lower() if c.isupper() else c for c in key)
-    return getattr(getattr(settings, section), snake)
+    value = getattr(settings, section)
+    # The field whose JSON name is `key` (trace.maxMB is the field `maxMB`, not `max_m_b`).
+    name = next(f.name for f in dataclasses.fields(value) if camel(f.name) == key)
+    return getattr(value, name)
 
 
 VALID = [

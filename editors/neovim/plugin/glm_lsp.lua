@@ -35,13 +35,13 @@ vim.api.nvim_create_autocmd('LspProgress', {
   end,
 })
 
-local subcommands = { 'status', 'stats', 'restart', 'toggle-inline', 'pull' }
+local subcommands = { 'status', 'stats', 'restart', 'toggle-inline', 'pull', 'trace' }
 
 vim.api.nvim_create_user_command('GlmLsp', function(opts)
   require('glm_lsp').command(opts.fargs)
 end, {
   nargs = '*',
-  desc = 'glm-lsp: status | stats | restart | toggle-inline | pull {model}',
+  desc = 'glm-lsp: status | stats | restart | toggle-inline | pull {model} | trace',
   complete = function(arglead, cmdline)
     if #vim.split(cmdline, '%s+', { trimempty = true }) > 2 then
       return {}

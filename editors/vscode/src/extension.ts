@@ -429,6 +429,40 @@ export class Controller implements vscode.Disposable {
     await vscode.window.showTextDocument(doc, { preview: true });
   }
 
+  /** "Show Trace": the server writes the trace page (glm-lsp.trace); shown in a webview. */
+  async showTrace(): Promise<void> {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const running = this.client?.state === State.Running;
+    if (!config.get<boolean>('trace.enabled', false) || !running) {
+      const turnOn = 'Turn On Tracing';
+      const pick = await vscode.window.showInformationMessage(
+        'glm-lsp tracing is off: set glmLsp.trace.enabled to true, use completion for a ' +
+          'while, then run Show Trace again. The trace stays on this machine.',
+        turnOn,
+      );
+      if (pick === turnOn) {
+        await config.update('trace.enabled', true, vscode.ConfigurationTarget.Global);
+      }
+      return;
+    }
+    const result = (await this.client?.sendRequest(ExecuteCommandRequest.type, {
+      command: 'glm-lsp.trace',
+      arguments: [],
+    })) as { enabled?: boolean; path?: string; hint?: string; requests?: number } | null;
+    if (!result?.enabled || !result.path) {
+      void vscode.window.showInformationMessage(result?.hint ?? 'glm-lsp: no trace yet.');
+      return;
+    }
+    const html = await vscode.workspace.fs.readFile(vscode.Uri.file(result.path));
+    const panel = vscode.window.createWebviewPanel(
+      'glmLspTrace',
+      `glm-lsp Trace (${result.requests ?? 0} requests)`,
+      vscode.ViewColumn.Active,
+      { enableScripts: true, localResourceRoots: [] },
+    );
+    panel.webview.html = new TextDecoder('utf-8').decode(html);
+  }
+
   async pullModel(): Promise<void> {
     const name = await vscode.window.showInputBox({
       title: 'Pull a catalog model',
@@ -518,6 +552,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Contro
     vscode.commands.registerCommand('glmLsp.toggleInline', () => ctl.toggleInline()),
     vscode.commands.registerCommand('glmLsp.pullModel', () => ctl.pullModel()),
     vscode.commands.registerCommand('glmLsp.showStats', () => ctl.showStats()),
+    vscode.commands.registerCommand('glmLsp.showTrace', () => ctl.showTrace()),
     vscode.workspace.onDidChangeConfiguration((e) => ctl.onConfigurationChanged(e)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => ctl.restart()),
   );

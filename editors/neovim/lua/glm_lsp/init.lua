@@ -290,12 +290,39 @@ function M.prev()
   end
 end
 
+M.TRACE_HINT = 'tracing is off: set settings.glmLsp.trace.enabled = true in '
+  .. "require('glm_lsp').setup({...}), restart, use completion a while, then :GlmLsp trace again"
+
+--- Writes the trace page through the running server (`glm-lsp.trace`) and opens it
+--- (|vim.ui.open()|: the system browser); a hint when tracing is off.
+function M.trace()
+  local client = M.clients()[1]
+  if not client then
+    notify('no glm_lsp client running; ' .. M.TRACE_HINT, vim.log.levels.WARN)
+    return
+  end
+  local params = { command = 'glm-lsp.trace', arguments = {} }
+  client:request('workspace/executeCommand', params, function(err, result)
+    if err or type(result) ~= 'table' then
+      notify('trace failed: ' .. (err and err.message or 'no result'), vim.log.levels.ERROR)
+    elseif not result.enabled then
+      notify(M.TRACE_HINT, vim.log.levels.WARN)
+    else
+      notify(('trace: %d requests, %s'):format(result.requests or 0, result.path))
+      if vim.ui.open then
+        vim.ui.open(result.path)
+      end
+    end
+  end)
+end
+
 M.subcommands = {
   status = M.status,
   stats = M.stats,
   restart = M.restart,
   ['toggle-inline'] = M.toggle_inline,
   pull = M.pull,
+  trace = M.trace,
 }
 
 ---@param args string[]
