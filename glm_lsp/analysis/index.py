@@ -74,6 +74,8 @@ class WorkspaceIndex:
         self._pending: dict[str, tuple[str, FileSymbols]] = {}
         self._live: set[str] = set()
         self._last_persist = time.monotonic()
+        self.roots: tuple[str, ...] = ()
+        """Workspace folders built so far: prompts show paths relative to them (never absolute)."""
 
     # -- building ------------------------------------------------------------------------
 
@@ -86,6 +88,8 @@ class WorkspaceIndex:
         """Index every file under ``root``; cancellable between files; never raises per file."""
         root = Path(root)
         self.modules.set_root(root)
+        if str(root) not in self.roots:
+            self.roots = (*self.roots, str(root))
         files = list(
             workspace_files(root, self.options.exclude, self.options.max_file_size, cancel)
         )

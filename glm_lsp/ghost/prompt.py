@@ -21,6 +21,11 @@ from one keystroke to the next. CodeGeeX4 puts the *suffix first*, which makes t
 - **References** (definitions of imported names, snapshots of recently edited files) come
   first, sorted by path and name, never including the current file: they change only when
   imports or other files change.
+- **Secrets and paths** (``secrets.py``): every window and reference is redacted per block of
+  lines, a deterministic function of the block's text, so the KV cache still reuses the head;
+  a secret file (``.env``, ``*.pem``...) is never a reference and, as the current file, sends
+  no text at all. Paths are workspace-relative, or the base name outside the workspace: a
+  prompt never carries an absolute path or the user's home directory.
 
 Budgets are fixed shares of the prompt budget, so one part never grows at another's expense
 (that would move text the cache depends on). Token counts come from the backend's tokenizer,
@@ -36,6 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from glm_lsp.ghost.mode import Mode
+from glm_lsp.ghost.secrets import is_secret_file, redact, redact_window
 from glm_lsp.model.templates import FimRequest, Reference
 
 log = logging.getLogger(__name__)
@@ -226,16 +232,29 @@ def build_window(
     budget: Budget,
     references: Iterable[Reference] = (),
     stable: bool = True,
+    roots: Sequence[str] = (),
 ) -> Window:
-    """The FIM request for the cursor (``stable=False``: the naive layout, for comparison)."""
+    """The FIM request for the cursor (``stable=False``: the naive layout, for comparison).
+
+    ``roots`` are the workspace folders paths are shown relative to. Windows and references
+    are redacted (``secrets.py``); a secret file sends neither prefix nor suffix.
+    """
     offset = max(0, min(offset, len(text)))
     start = prefix_window(text, offset, budget.prefix, counter, budget.block_lines, stable)
     end = suffix_window(text, offset, budget.suffix, counter, budget.block_lines, stable)
-    refs = select_references(references, budget.references, counter, path)
+    shown = display_path(path, roots)
+    safe = [
+        Reference(display_path(ref.path, roots), redact(ref.code))
+        for ref in references
+        if ref.path != path and not is_secret_file(ref.path)
+    ]
+    refs = select_references(safe, budget.references, counter, shown)
+    secret = is_secret_file(path)
+    block = budget.block_lines
     request = FimRequest(
-        prefix=text[start:offset],
-        suffix=text[offset:end],
-        path=display_path(path),
+        prefix="" if secret else redact_window(text[start:offset], block),
+        suffix="" if secret else redact_window(text[offset:end], block),
+        path=shown,
         language=language,
         mode=Mode.BLOCK.value if stable else mode.value,
         references=refs,
@@ -248,13 +267,30 @@ def stop_strings_for(mode: Mode) -> tuple[str, ...]:
     return ("\n",) if mode is Mode.LINE else ()
 
 
-def display_path(path: str) -> str:
-    """Path shown to the model: relative to the working directory when inside it (privacy and
-    stability across machines), else the name as given."""
+def display_path(path: str, roots: Sequence[str] = ()) -> str:
+    """Path shown to the model: relative to the innermost workspace folder of ``roots`` that
+    holds it; else the base name (a file outside the workspace, or no workspace known). Never
+    absolute: prompts may leave the machine, and an absolute path names the user's home. A
+    path that is already relative stays as it is (tests, ``glm-lsp complete`` on a relative
+    name) unless it climbs out with ``..``."""
     if not path:
         return ""
+    if not os.path.isabs(path):
+        rel = os.path.normpath(path)
+        return os.path.basename(rel) if rel.startswith("..") else rel.replace(os.sep, "/")
+    target = os.path.normpath(path)
+    best = ""
+    for root in roots:
+        base = os.path.normpath(str(root))
+        if len(base) > len(best) and _inside(target, base):
+            best = base
+    if not best:
+        return os.path.basename(target)
+    return os.path.relpath(target, best).replace(os.sep, "/")
+
+
+def _inside(path: str, root: str) -> bool:
     try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+        return os.path.commonpath([path, root]) == root and path != root
+    except ValueError:  # different drives
+        return False

@@ -4,6 +4,11 @@ Both are chosen to stay the same while the user types in one file (they precede 
 the prompt, so any change there re-evaluates everything after it): imported definitions change
 only when imports or the imported files change; a recently edited file's snapshot is taken when
 the user edits *that* file and is frozen while they type elsewhere.
+
+Secret files (``.env``, private keys, credential stores: ``secrets.is_secret_file``) never
+become references, not even when they were just edited; what does is redacted when the prompt
+is built. A remote backend gets no references at all unless ``model.remoteContext`` is
+``"full"`` (:func:`cross_file_context`).
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from glm_lsp.config import Settings
+from glm_lsp.ghost.secrets import is_secret_file, preload
 from glm_lsp.model.templates import Reference
 
 if TYPE_CHECKING:
     from glm_lsp.analysis.index import WorkspaceIndex
+    from glm_lsp.model.backend import ModelBackend
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +78,7 @@ class References:
         self._recent: OrderedDict[str, str] = OrderedDict()
         self._recent_files = recent_files
         self._lock = threading.Lock()
+        preload()  # the secret patterns, before the first prompt needs them
 
     def use_index(self, index: WorkspaceIndex) -> None:
         """Definitions of imported names come from ``index`` from now on (a re-index)."""
@@ -77,8 +86,9 @@ class References:
             self._index = index
 
     def note_edit(self, path: str, text: str, offset: int) -> None:
-        """Snapshot the lines around an edit of ``path`` (the newest few files are kept)."""
-        if not path:
+        """Snapshot the lines around an edit of ``path`` (the newest few files are kept); a
+        secret file is never kept."""
+        if not path or is_secret_file(path):
             return
         start = text.rfind("\n", 0, max(0, offset))
         for _ in range(_RECENT_LINES // 2):
@@ -113,7 +123,7 @@ class References:
                 if not module or not name:
                     continue
                 mod = index.module_symbols(module, language, from_path=path)
-                if mod is None or mod.path == path:
+                if mod is None or mod.path == path or is_secret_file(mod.path):
                     continue
                 for sym in mod.symbols:
                     if sym.name == name and sym.container is None and not sym.local:
@@ -129,3 +139,12 @@ class References:
 
     def collect(self, path: str, language: str) -> list[Reference]:
         return self.imported(path, language) + self.recent(path)
+
+
+def cross_file_context(settings: Settings, backend: ModelBackend | None) -> bool:
+    """Whether other files' snippets may enter the prompt: always for a model on this machine;
+    for a remote backend only with ``model.remoteContext = "full"`` (the default ``"file"``
+    sends the current file's windows alone: recently edited files can be any file the editor
+    touched, inside the workspace or not)."""
+    remote = backend.name == "remote" if backend is not None else settings.model.backend == "remote"
+    return not remote or settings.model.remote_context == "full"

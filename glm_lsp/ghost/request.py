@@ -15,7 +15,7 @@ from glm_lsp.config import Settings
 from glm_lsp.ghost.mode import Mode
 from glm_lsp.ghost.postprocess import PostContext
 from glm_lsp.ghost.prompt import Budget, TokenCounter, build_window, stop_strings_for
-from glm_lsp.ghost.references import References
+from glm_lsp.ghost.references import References, cross_file_context
 from glm_lsp.ghost.results import cache_key
 from glm_lsp.ghost.suggestions import known_members
 from glm_lsp.model.backend import GenerationRequest, ModelBackend
@@ -95,8 +95,13 @@ def prepare(
         mode=mode,
         counter=inputs.counter,
         budget=prompt_budget(settings, backend),
-        references=inputs.references.collect(path, language),
+        references=(
+            inputs.references.collect(path, language)
+            if cross_file_context(settings, backend)
+            else ()
+        ),
         stable=inputs.stable_layout,
+        roots=inputs.index.roots if inputs.index is not None else (),
     )
     template = template_of(backend)
     stops = stop_strings_for(mode)

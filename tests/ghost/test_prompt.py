@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from glm_lsp.ghost.mode import Mode
@@ -9,6 +11,7 @@ from glm_lsp.ghost.prompt import (
     Budget,
     TokenCounter,
     build_window,
+    display_path,
     estimate_tokens,
     prefix_window,
     select_references,
@@ -205,3 +208,101 @@ def test_stable_layout_prompt_is_the_same_in_line_and_block_mode() -> None:
     assert CODEGEEX4.render(line.request) == CODEGEEX4.render(block.request)
     naive = build_window(text, offset, mode=Mode.LINE, stable=False, **kwargs)  # type: ignore[arg-type]
     assert "###MODE:LINE" in CODEGEEX4.render(naive.request)
+
+
+ROOT = "/home/alice/ws"
+KEY = "k3J9xQ2mLp8ZrT4vW7yB1nC6hF0dG5sA9eU2iO3q"
+TOKEN = "sk-" + "proj-Xq7Lm2Pz9Rt4Vw8Yb1Nc6Hf0Jd5Sa3Eu"
+
+
+@pytest.mark.parametrize(
+    ("path", "roots", "shown"),
+    [
+        (f"{ROOT}/pkg/m.py", [ROOT], "pkg/m.py"),
+        (f"{ROOT}/sub/a.py", [ROOT, f"{ROOT}/sub"], "a.py"),  # the innermost folder
+        (f"{ROOT}/pkg/m.py", ["/srv/other", ROOT], "pkg/m.py"),
+        ("/home/alice/notes/todo.py", [ROOT], "todo.py"),  # outside: the base name only
+        ("/home/alice/ws2/x.py", [ROOT], "x.py"),  # a sibling that shares the prefix
+        (f"{ROOT}/pkg/m.py", [], "m.py"),  # no workspace known
+        ("pkg/m.py", [], "pkg/m.py"),
+        ("../elsewhere/m.py", [ROOT], "m.py"),
+        ("", [ROOT], ""),
+    ],
+)
+def test_display_path_is_workspace_relative_never_absolute(
+    path: str, roots: list[str], shown: str
+) -> None:
+    assert display_path(path, roots) == shown
+
+
+def test_build_window_redacts_windows_and_references_and_hides_absolute_paths() -> None:
+    text = (
+        f'SECRET_KEY = "{KEY}"\nclient = OpenAI("{TOKEN}")\n\ndef f():\n    return \n'
+        f'\nAPI_TOKEN = "{KEY}"\n'
+    )
+    offset = text.index("return ") + len("return ")
+    refs = [
+        Reference(f"{ROOT}/pkg/settings.py", f'SECRET_KEY = "{KEY}"\n'),
+        Reference(f"{ROOT}/.env", f"OPENAI_API_KEY={TOKEN}\nDEBUG=1\n"),  # a secret file
+        Reference("/home/alice/elsewhere/util.py", "def util(): ...\n"),
+    ]
+    window = build_window(
+        text,
+        offset,
+        path=f"{ROOT}/pkg/app.py",
+        language="python",
+        mode=Mode.LINE,
+        counter=CHARS,
+        budget=Budget(total=2000),
+        references=refs,
+        roots=[ROOT],
+    )
+    prompt = CODEGEEX4.render(window.request)
+    assert KEY not in prompt and TOKEN not in prompt
+    assert "/home/alice" not in prompt and "DEBUG=1" not in prompt
+    assert window.request.path == "pkg/app.py"
+    assert [r.path for r in window.request.references] == ["pkg/settings.py", "util.py"]
+    assert window.request.references[0].code == 'SECRET_KEY = "<redacted>"\n'
+    assert window.request.prefix.startswith('SECRET_KEY = "<redacted>"\nclient = OpenAI(')
+    assert window.request.suffix.endswith('API_TOKEN = "<redacted>"\n')
+
+
+def test_secret_current_file_sends_no_text() -> None:
+    text = f"OPENAI_API_KEY={TOKEN}\nDEBUG=1\nLOG_LEVEL=\n"
+    window = build_window(
+        text,
+        text.index("LOG_LEVEL=") + len("LOG_LEVEL="),
+        path=f"{ROOT}/.env",
+        language="",
+        mode=Mode.LINE,
+        counter=CHARS,
+        budget=Budget(total=2000),
+        roots=[ROOT],
+    )
+    assert window.request.prefix == window.request.suffix == ""
+    assert window.request.path == ".env"
+
+
+def test_redacted_prompt_head_is_stable_while_typing() -> None:
+    """KV reuse: redaction is a function of each block, so typing at the cursor leaves every
+    byte before the cursor's block where it was."""
+    head = "".join(f"value_{i} = {i}\n" for i in range(60))
+    text = f'API_KEY = "{KEY}"\n' + head + "total = val"
+    prompts = []
+    for typed in ("", "u", "ue_1"):
+        doc = text + typed
+        w = build_window(
+            doc,
+            len(doc),
+            path=f"{ROOT}/m.py",
+            language="python",
+            mode=Mode.LINE,
+            counter=CHARS,
+            budget=Budget(total=4000),
+            roots=[ROOT],
+        )
+        prompts.append(CODEGEEX4.render(w.request))
+    for before, after in itertools.pairwise(prompts):
+        cut = before.index("<|code_middle|>")
+        assert after.startswith(before[:cut])
+        assert KEY not in after

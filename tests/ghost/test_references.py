@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
+
+import pytest
 
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
-from glm_lsp.ghost.references import References
+from glm_lsp.config import parse_settings
+from glm_lsp.ghost.references import References, cross_file_context
+from glm_lsp.model.backend import ModelBackend
 
 
 class FakeIndex:
@@ -88,3 +93,55 @@ def test_recent_files_exclude_current_and_keep_newest(tmp_path: Path) -> None:
     assert len(a.split("\n")) <= 24
     refs.note_edit("", text, 0)
     assert {r.path for r in refs.collect("q.py", "python")} == {"c.py", "a.py"}
+
+
+@pytest.mark.parametrize("name", [".env", ".env.local", "server.pem", "id_rsa", "credentials.json"])
+def test_secret_files_are_never_recent_references(tmp_path: Path, name: str) -> None:
+    refs = References(None)
+    refs.note_edit(str(tmp_path / name), "OPENAI_API_KEY=sk-live-value\n", 0)
+    refs.note_edit(str(tmp_path / "app.py"), "x = 1\n", 0)
+    assert [Path(r.path).name for r in refs.collect("other.py", "python")] == ["app.py"]
+
+
+def test_definitions_from_secret_files_are_never_references(tmp_path: Path) -> None:
+    secret = tmp_path / "secrets.py"  # `from secrets import API_KEY`
+    source = 'API_KEY = "k3J9xQ2mLp8ZrT4vW7yB1nC6hF0dG5sA9eU2iO3q"\n'
+    secret.write_text(source)
+    mod = FileSymbols(
+        str(secret), "python", symbols=[Symbol("API_KEY", "variable", start=0, end=len(source))]
+    )
+    main = str(tmp_path / "main.py")
+    current = FileSymbols(main, "python", imports={"API_KEY": "secrets.API_KEY"})
+    refs = References(FakeIndex({main: current}, {"secrets": mod}))  # type: ignore[arg-type]
+    assert refs.imported(main, "python") == []
+
+
+class _Backend:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@pytest.mark.parametrize(
+    ("options", "backend", "expected"),
+    [
+        ({}, None, True),  # the local default: nothing leaves the machine
+        ({"model": {"backend": "llama"}}, "llama", True),
+        ({"model": {"backend": "remote"}}, None, False),  # remote: the current file only
+        ({"model": {"backend": "remote"}}, "remote", False),
+        ({"model": {"backend": "remote", "remoteContext": "full"}}, "remote", True),
+        ({"model": {"backend": "llama", "remoteContext": "file"}}, "llama", True),
+    ],
+)
+def test_cross_file_context_for_remote_backends(
+    options: dict[str, object], backend: str | None, expected: bool
+) -> None:
+    settings, errors = parse_settings(options)
+    assert errors == []
+    model = cast(ModelBackend, _Backend(backend)) if backend is not None else None
+    assert cross_file_context(settings, model) is expected
+
+
+def test_remote_context_setting_is_checked() -> None:
+    settings, errors = parse_settings({"model": {"remoteContext": "everything"}})
+    assert settings.model.remote_context == "file"
+    assert errors and "model.remoteContext" in errors[0]
