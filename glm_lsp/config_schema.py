@@ -122,6 +122,8 @@ def build_schema(settings: type) -> tuple[SettingEntry, ...]:
         for f in dataclasses.fields(section_type):
             meta: _Meta = f.metadata[_META]
             default = field_default(f)
+            if isinstance(default, tuple):
+                default = list(default)  # JSON has lists (the typed settings hold tuples)
             entries.append(
                 SettingEntry(
                     path=f"{section.name}.{camel(f.name)}",
