@@ -2,7 +2,7 @@
 export type ModelState =
   | { kind: 'starting' }
   | { kind: 'loading'; title: string; percentage?: number; message?: string }
-  | { kind: 'ready'; device: 'GPU' | 'CPU'; model: string }
+  | { kind: 'ready'; device: 'GPU' | 'CPU'; model: string; last?: string }
   | { kind: 'off'; reason: string }
   | { kind: 'error'; message: string }
   | { kind: 'stopped'; message: string };
@@ -13,6 +13,7 @@ interface ModelStats {
   gpu_layers?: number | string | null;
   error?: string | null;
   state?: string | null;
+  last?: { model?: string; rule?: string } | null;
 }
 
 /** Model state from a `glm-lsp.stats` answer. */
@@ -27,7 +28,9 @@ export function stateFromStats(stats: unknown, inlineEnabled: boolean): ModelSta
   if (model.loaded) {
     const layers = typeof model.gpu_layers === 'number' ? model.gpu_layers : 0;
     const name = model.path ? (String(model.path).split(/[\\/]/).pop() ?? '') : '';
-    return { kind: 'ready', device: layers !== 0 ? 'GPU' : 'CPU', model: name };
+    // With several models (the router), which one answered the last suggestion.
+    const last = model.last?.model ? String(model.last.model) : undefined;
+    return { kind: 'ready', device: layers !== 0 ? 'GPU' : 'CPU', model: name, last };
   }
   if (!model.path) {
     return { kind: 'off', reason: 'no model configured (glmLsp.model.path / model.name)' };
@@ -53,8 +56,10 @@ export function render(state: ModelState): { text: string; tooltip: string } {
     }
     case 'ready':
       return {
-        text: `$(sparkle) GLM ${state.device}`,
-        tooltip: `glm-lsp: model ready on ${state.device}${state.model ? ` (${state.model})` : ''}`,
+        text: `$(sparkle) GLM ${state.device}${state.last ? ` · ${state.last}` : ''}`,
+        tooltip:
+          `glm-lsp: model ready on ${state.device}${state.model ? ` (${state.model})` : ''}` +
+          (state.last ? `\nlast suggestion from model ${state.last}` : ''),
       };
     case 'off':
       return { text: '$(circle-slash) GLM off', tooltip: `glm-lsp: ${state.reason}` };

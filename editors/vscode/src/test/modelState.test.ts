@@ -10,6 +10,11 @@ void test('status text per model state', () => {
       /^\$\(sparkle\) GLM CPU$/,
     ],
     [{ model: { loaded: true, gpu_layers: -1, path: '/m/x.gguf' } }, true, /GLM GPU$/],
+    [
+      { model: { loaded: true, gpu_layers: 0, path: '/m/x.gguf', last: { model: 'edge' } } },
+      true,
+      /GLM CPU · edge$/,
+    ],
     [{ model: { loaded: true, gpu_layers: 0, path: '/m/x.gguf' } }, false, /GLM off$/],
     [{ model: { loaded: false, path: null, error: null } }, true, /GLM off$/],
     [{ model: { loaded: false, path: '/m', error: 'bad magic' } }, true, /GLM error$/],
