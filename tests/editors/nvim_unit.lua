@@ -56,6 +56,18 @@ local states = {
     '^ready on CPU',
   },
   { { model = { loaded = true, gpu_layers = 33, path = '/m/x.gguf' } }, nil, '^ready on GPU' },
+  {
+    {
+      model = {
+        loaded = true,
+        gpu_layers = 0,
+        path = '/m',
+        last = { model = 'edge', rule = 'line' },
+      },
+    },
+    nil,
+    'last suggestion from edge %(rule line%)$',
+  },
   { { model = { loaded = false, path = N, error = N } }, nil, '^off' },
   {
     { model = { loaded = false, path = '/m/x.gguf', error = 'bad magic' } },

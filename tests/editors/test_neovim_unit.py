@@ -9,7 +9,7 @@ from pathlib import Path
 from editor_support import EDITORS, require_tool
 
 DRIVER = Path(__file__).with_name("nvim_unit.lua")
-EXPECTED_CHECKS = 32
+EXPECTED_CHECKS = 33
 SUMMARY = re.compile(r"^(\d+) check\(s\), (\d+) failure\(s\)$", re.MULTILINE)
 
 

@@ -103,7 +103,17 @@ function M.model_state(stats, progress)
   local model = get(stats, 'model') or {}
   if get(model, 'loaded') then
     local where = (tonumber(get(model, 'gpu_layers')) or 0) ~= 0 and 'GPU' or 'CPU'
-    return ('ready on %s (%s)'):format(where, tostring(get(model, 'path') or '?'))
+    local text = ('ready on %s (%s)'):format(where, tostring(get(model, 'path') or '?'))
+    -- With several models (the router): which one answered the last suggestion, by which rule.
+    local last = get(model, 'last')
+    if get(last, 'model') then
+      text = text
+        .. ('; last suggestion from %s (rule %s)'):format(
+          tostring(get(last, 'model')),
+          tostring(get(last, 'rule') or '?')
+        )
+    end
+    return text
   end
   if get(model, 'error') then
     return 'error: ' .. tostring(get(model, 'error'))
