@@ -17,6 +17,7 @@ from lsprotocol import types as lsp
 
 from glm_lsp.completion.explain import result_to_json
 from glm_lsp.documents import cursor_line
+from glm_lsp.ghost.outcome import ghost_summary
 from glm_lsp.model.catalog import find_entry, load_catalog, models_dir
 from glm_lsp.model.pull import PullError, PullProgress, pull
 from glm_lsp.progress import Progress
@@ -51,7 +52,11 @@ def register(ls: GlmServer) -> None:
         doc = ls.workspace.get_text_document(uri)
         position = lsp.Position(line=line, character=character)
         offset, _ = cursor_line(doc, position, ls.line_index(uri))
-        return result_to_json(ls.engine.complete(parsed, offset, ls.settings.completion.max_items))
+        out = result_to_json(ls.engine.complete(parsed, offset, ls.settings.completion.max_items))
+        outcome = ls.ghost.last_outcomes.get(uri) if ls.ghost is not None else None
+        if outcome is not None:
+            out["ghost"] = ghost_summary(outcome)
+        return out
 
     @ls.command(PULL_COMMAND)
     async def pull_model(server: GlmServer, *args: object) -> dict[str, Any]:

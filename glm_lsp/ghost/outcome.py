@@ -56,3 +56,24 @@ class GhostOutcome:
     def none(self, why: str) -> None:
         self.why_none = why
         self.text = None
+
+
+def ghost_summary(out: GhostOutcome) -> dict[str, object]:
+    """The last ghost-text request in a document, for ``glm-lsp.explain``: which rule and model
+    answered, why the others were skipped, and why nothing was shown when nothing was."""
+    return {
+        "route": out.route,
+        "model": out.model,
+        "skipped": [{"model": name, "why": why} for name, why in out.skipped],
+        "mode": out.mode,
+        "shown": out.text is not None,
+        "why_none": out.why_none,
+        "cache_hit": out.cache_hit,
+        "typeahead_hit": out.typeahead_hit,
+        "prompt_tokens": out.prompt_tokens,
+        "prompt_tokens_reused": out.prompt_tokens_reused,
+        "generated_tokens": out.generated_tokens,
+        "rules_applied": [step.rule for step in out.steps],
+        "timings_ms": {k: round(v, 2) for k, v in out.timings_ms.items()},
+    }
+

@@ -75,6 +75,8 @@ class GhostService:
         self._prepare_lock = threading.Lock()
         self._seq = {"inline": 0, "candidates": 0}
         self._counts = {"requests": 0, "cancelled": 0, "suggestions": 0, "typeahead_hits": 0}
+        self.last_outcomes: dict[str, GhostOutcome] = {}
+        """The last ghost-text request's outcome per document (newest 32 documents)."""
         self.last_answer: dict[str, str] = {}
         """The rule and model of the last suggestion shown (status bars show it)."""
         entries = settings.models.entries
@@ -185,6 +187,9 @@ class GhostService:
         happened on the way is written into ``outcome``."""
         out = outcome if outcome is not None else GhostOutcome()
         self._counts["requests"] += 1
+        self.last_outcomes[doc.uri] = out  # for glm-lsp.explain: why this (or no) suggestion
+        while len(self.last_outcomes) > 32:
+            self.last_outcomes.pop(next(iter(self.last_outcomes)))
         text = await self._answer(doc, offset, ctx, cancel, out, trigger, "inline")
         if text is None:
             return []
@@ -433,9 +438,9 @@ class GhostService:
                 "typeahead_hits": c["typeahead_hits"],
                 "shared": c["shared"],
                 "errors": c["errors"],
+                "gate": self.gate.stats(slot.model_path),  # confidence gate, repair
             },
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
-            "gate": self.gate.stats(slot.model_path),
         }
 
 
