@@ -198,7 +198,12 @@ export class Controller implements vscode.Disposable {
    */
   private serverMissing(error: LaunchError, python: string): void {
     if (!vscode.workspace.isTrusted) {
-      this.fail(error);
+      this.fail(
+        new LaunchError(
+          error.message,
+          `${error.fix} Or trust this workspace, and GLM LSP offers to install it.`,
+        ),
+      );
       return;
     }
     this.log.warn(`${error.message} ${error.fix}`);
