@@ -119,7 +119,8 @@ def in_process(model: Path, positions: list[Position], threads: int | None) -> l
         doc = server_path.document(text, path)
         ctx = build_context(doc.spec, text, offset, doc.tree)
         service.references = References(None)
-        request: GenerationRequest = service._prepare_for(service.primary, doc, offset, ctx, Mode.LINE).request
+        prep = service._prepare_for(service.primary, doc, offset, ctx, Mode.LINE)
+        request: GenerationRequest = prep.request
         return request
 
     for pos in positions:

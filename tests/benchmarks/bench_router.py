@@ -37,34 +37,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import shape_models
 
-SOURCE = '''"""Inventory of parts, with a few helpers."""
-
-import json
-from dataclasses import dataclass, field
+SOURCE = """import json
+from dataclasses import dataclass
 
 
 @dataclass
 class Part:
     name: str
     count: int = 0
-    tags: list[str] = field(default_factory=list)
-
-    def total(self, price: float) -> float:
-        return self.count * price
-
-
-def load(path: str) -> list[Part]:
-    with open(path, encoding="utf-8") as handle:
-        rows = json.load(handle)
-    return [Part(**row) for row in rows]
 
 
 def cheapest(parts: list[Part], prices: dict[str, float]) -> Part | None:
     best = None
     for part in parts:
         price = prices.get(part.name)
-        if price is None:
-            continue
         if best is None or price < prices[best.name]:
             best = part
     return best
@@ -72,14 +58,12 @@ def cheapest(parts: list[Part], prices: dict[str, float]) -> Part | None:
 
 def summary(parts: list[Part]) -> str:
     lines = []
-    for part in parts:
-        lines.append(f"{part.name}: {part.count}")
     return "\\n".join(lines)
 
 
 def restock(parts: list[Part], amount: int) -> None:
     for part in parts:
-'''
+"""
 
 
 class Client:
@@ -206,6 +190,9 @@ class Document:
                 "contentChanges": [{"range": rng, "text": text}],
             },
         )
+        if "\n" in text:
+            last = text.rsplit("\n", 1)[1]
+            return {"line": pos["line"] + text.count("\n"), "character": len(last)}
         return {"line": pos["line"], "character": pos["character"] + len(text)}
 
     def inline(self, pos: dict[str, int]) -> tuple[int, float]:
@@ -236,9 +223,10 @@ def alone(path: Path, label: str, args: argparse.Namespace, work: Path) -> dict[
     client.wait_ready()
     load_s = time.perf_counter() - started
     doc = Document(client, work / f"{label}.py", SOURCE)
-    pos = doc.position("    for part in parts:\n", after=True)
-    pos = {"line": pos["line"], "character": 0}
-    pos = doc.type(pos, "        part.")
+    pos = doc.position(
+        "def restock(parts: list[Part], amount: int) -> None:\n    for part in parts:"
+    )
+    pos = doc.type(pos, "\n        part.")
     cold = doc.timed_inline(pos)
     pos = doc.type(pos, "c")
     next_key = doc.timed_inline(pos)
@@ -262,10 +250,10 @@ def alone(path: Path, label: str, args: argparse.Namespace, work: Path) -> dict[
 
 def line_latencies(client: Client, doc: Document, samples: int) -> list[float]:
     """LINE requests as the user types a line, one keystroke each."""
-    pos = doc.position("    lines = []\n")
-    pos = doc.type({"line": pos["line"], "character": 0}, "    count = ")
+    pos = doc.position("    lines = []")
+    pos = doc.type(pos, "\n    count = ")
     out = []
-    for ch in "len(parts)"[:samples]:
+    for ch in "len(parts)"[:samples]:  # one request per keystroke
         pos = doc.type(pos, ch)
         out.append(doc.timed_inline(pos))
     return out
@@ -339,10 +327,10 @@ def main() -> int:
         results[label] = line_latencies(client, doc, args.line_samples)
         if label == "router":
             block_doc = Document(client, work / "block.py", SOURCE)
-            bpos = block_doc.position("    for part in parts:\n")
-            bpos = {"line": bpos["line"], "character": 0}
-            block_doc.type(bpos, "        ")
-            block_id, _ = block_doc.inline({"line": bpos["line"], "character": 8})
+            # A new function's empty body: BLOCK mode.
+            bpos = block_doc.position("    return best")
+            bpos = block_doc.type(bpos, "\n\n\ndef total(parts: list[Part]) -> int:\n    ")
+            block_id, _ = block_doc.inline(bpos)
             time.sleep(1.0)  # the BLOCK generation is running on the 9B model
             concurrent = line_latencies(client, doc, args.line_samples)
             client.wait(block_id)

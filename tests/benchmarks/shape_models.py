@@ -3,10 +3,11 @@
 No real CodeGeeX4 can be downloaded here, but its cost can be measured: llama.cpp's time per
 token depends on the tensor shapes and quantization, not on the values. Each weight matrix is
 one valid Q4_K block pattern repeated (Q4_K_M stores a few matrices in Q6_K, about 10 % more
-bytes; every matrix is Q4_K here), norms are ones, biases zeros, the vocabulary is the test
-tokenizer padded with unused tokens to the real vocabulary size (the output projection over
-151,552 tokens is a large part of each decoded token's cost). Built at benchmark time into a
-cache outside the repository (``$GLM_LSP_BENCH_CACHE`` or ``~/.cache/glm-lsp-bench``), never in CI.
+bytes; every matrix is Q4_K here), norms are ones, biases zeros, the vocabulary is the
+embedded model's code tokenizer padded with unused tokens to the real vocabulary size (the
+output projection over 151,552 tokens is a large part of each decoded token's cost). Built at
+benchmark time into a cache outside the repository (``$GLM_LSP_BENCH_CACHE`` or
+``~/.cache/glm-lsp-bench``), never in CI.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models" / "tiny"))
+EMBEDDED = ROOT / "glm_lsp" / "data" / "models" / "glm-code-tiny-q8_0.gguf"
 
-import build_tiny  # noqa: E402
 import chatglm_gguf  # noqa: E402
 
 
@@ -44,6 +45,21 @@ CODEGEEX4_9B = Shape("codegeex4-all-9b-shape", 151552, 4096, 40, 32, 2, 13696, 1
 GLM_EDGE_1_5B = Shape("glm-edge-1.5b-shape", 59264, 2048, 28, 16, 4, 6144, 8192)
 """GLM-Edge-1.5B as recalled from its model card (hidden 2048, 28 layers, 16 heads, 4 KV heads,
 FFN 6144, vocabulary 59,264); not re-checked offline."""
+
+
+def trained_vocab() -> tuple[list[str], list[int], list[str]]:
+    """The embedded glm-code-tiny's tokenizer (a BPE trained on code, 3.7 characters per token,
+    close to GLM-4's): prompts then have the token counts a real model would see, which the
+    test tokenizer (a few hundred merges) would inflate about threefold."""
+    reader = gguf.GGUFReader(str(EMBEDDED))
+
+    def strings(key: str) -> list[str]:
+        f = reader.fields[key]
+        return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
+
+    f = reader.fields["tokenizer.ggml.token_type"]
+    types = [int(f.parts[i][0]) for i in f.data]
+    return strings("tokenizer.ggml.tokens"), types, strings("tokenizer.ggml.merges")
 
 
 def cache_dir() -> Path:
@@ -71,10 +87,10 @@ def _rows(
 
 def build(shape: Shape) -> Path:
     """The GGUF for ``shape`` (built once, then reused from the cache)."""
-    path = cache_dir() / f"{shape.name}-q4_k.gguf"
+    path = cache_dir() / f"{shape.name}-q4_k-v2.gguf"
     if path.is_file() and path.stat().st_size > 0:
         return path
-    tokens, types, merges = build_tiny.build_vocab()
+    tokens, types, merges = trained_vocab()
     pad = shape.n_vocab - len(tokens)
     tokens = tokens + [f"<|unused_{i}|>" for i in range(pad)]
     types = types + [int(gguf.TokenType.UNUSED)] * pad
