@@ -8,7 +8,6 @@ saves a debugging session. Reads headers only; loads the model only with ``--loa
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
@@ -16,11 +15,14 @@ import sys
 import time
 from typing import Any
 
+from glm_lsp.config import Settings
+from glm_lsp.ghost.request import prompt_budget
 from glm_lsp.model.catalog import models_dir, resolve_model, template_for_file
 from glm_lsp.model.gguf_info import GgufError, read_gguf_info
 from glm_lsp.model.llama import default_tiny_model_path
 from glm_lsp.model.llama_setup import default_threads, train_context
 from glm_lsp.model.templates import select_template
+from glm_lsp.syntax.languages import SPECS
 
 MODEL_ENV = "GLM_LSP_MODEL"
 
@@ -106,36 +108,70 @@ def check_model(spec: str | None) -> dict[str, Any]:
     return result
 
 
+_SAMPLE = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n"
+LINE_TOKENS = 16
+"""A typical line of ghost text, for the expectations below."""
+KEYSTROKE_TOKENS = 8
+"""Prompt tokens a keystroke adds to what the KV cache already holds (the line being typed)."""
+
+
 def check_load(path: str) -> dict[str, Any]:
+    """Load the model, time a prompt of a few hundred tokens and a line of output, and say what
+    ghost text will cost on this machine with the default settings."""
     from glm_lsp.model.backend import GenerationRequest, ModelLoadError
     from glm_lsp.model.llama import LlamaBackend
 
     backend = LlamaBackend(path, context_size=2048)
     try:
         backend.load()
-        gen = backend.generate(GenerationRequest(prompt="def main():\n", max_tokens=16))
+        prompt = _SAMPLE * 12  # a few hundred tokens: prefill speed, not the template's cost
+        gen = backend.generate(GenerationRequest(prompt=prompt, max_tokens=LINE_TOKENS))
+        budget = prompt_budget(Settings(), backend).total
     except ModelLoadError as exc:
         return {"ok": False, "error": str(exc)}
     finally:
         backend.close()
-    tps = gen.generated_tokens / gen.elapsed_s if gen.elapsed_s > 0 else 0.0
+    evaluated = gen.prompt_tokens - gen.prompt_tokens_reused
+    prefill_tps = evaluated / gen.prefill_s if gen.prefill_s > 0 else 0.0
+    decode_s = gen.elapsed_s - gen.prefill_s
+    decode_tps = gen.generated_tokens / decode_s if decode_s > 0 else 0.0
     return {
         "ok": True,
         "load_s": backend.load_seconds,
         "gpu_layers": backend.gpu_layers,
         "fell_back_to_cpu": backend.fell_back_to_cpu,
-        "tokens_per_s": round(tps, 1),
+        "prefill_tokens_per_s": round(prefill_tps, 1),
+        "tokens_per_s": round(decode_tps, 1),
+        **expectations(prefill_tps, decode_tps, budget),
     }
 
 
+def expectations(prefill_tps: float, decode_tps: float, budget: int) -> dict[str, Any]:
+    """What a user will wait on this machine: the first ghost text after opening a file or
+    jumping (the whole prompt budget evaluated), and on the next keystroke (the KV cache holds
+    the prompt; a few new tokens plus a line of output)."""
+    if prefill_tps <= 0 or decode_tps <= 0:
+        return {}
+    cold = budget / prefill_tps + LINE_TOKENS / decode_tps
+    keystroke = KEYSTROKE_TOKENS / prefill_tps + LINE_TOKENS / decode_tps
+    out: dict[str, Any] = {
+        "prompt_budget_tokens": budget,
+        "expect_first_ghost_text_s": round(cold, 1),
+        "expect_next_keystroke_s": round(keystroke, 2),
+    }
+    if keystroke > 1.0 or cold > 10.0:
+        out["advice"] = (
+            "too slow for ghost text as you type on this machine: give LINE requests a small "
+            "model (models.entries + route.rules, e.g. the embedded glm-code-tiny) and keep this "
+            "one for BLOCK, or offload to a GPU (model.gpuLayers)"
+        )
+    return out
+
+
 def check_grammars() -> dict[str, Any]:
-    try:
-        languages = importlib.import_module("glm_lsp.syntax.languages")
-    except ImportError as exc:
-        return {"ok": False, "error": str(exc)}
     found: list[str] = []
     missing: dict[str, str] = {}
-    for spec in languages.SPECS:
+    for spec in SPECS:
         try:
             spec.language()
             found.append(spec.name)

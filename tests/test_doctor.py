@@ -74,3 +74,15 @@ def test_doctor_reports_a_missing_embedded_model(
     assert model["ok"] is False and model["source"] == "embedded default (emb)"
     assert str(tmp_path / "emb.gguf") in model["error"]
     assert "reinstall glm-lsp" in model["fix"]
+
+
+def test_expectations_on_a_slow_machine_advise_a_small_model_for_lines() -> None:
+    from glm_lsp.doctor import expectations
+
+    slow = expectations(prefill_tps=3.0, decode_tps=1.0, budget=2048)
+    assert slow["expect_first_ghost_text_s"] == round(2048 / 3 + 16 / 1, 1)
+    assert slow["expect_next_keystroke_s"] == round(8 / 3 + 16 / 1, 2)
+    assert "route.rules" in slow["advice"]
+    fast = expectations(prefill_tps=4000.0, decode_tps=800.0, budget=896)
+    assert fast["expect_next_keystroke_s"] < 0.1 and "advice" not in fast
+    assert expectations(0.0, 10.0, 100) == {}
