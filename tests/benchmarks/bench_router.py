@@ -223,14 +223,11 @@ def alone(path: Path, label: str, args: argparse.Namespace, work: Path) -> dict[
     client.wait_ready()
     load_s = time.perf_counter() - started
     doc = Document(client, work / f"{label}.py", SOURCE)
-    pos = doc.position(
-        "def restock(parts: list[Part], amount: int) -> None:\n    for part in parts:"
-    )
-    pos = doc.type(pos, "\n        part.")
+    pos = doc.type(doc.position("    lines = []"), "\n    count = l")
     cold = doc.timed_inline(pos)
-    pos = doc.type(pos, "c")
+    pos = doc.type(pos, "e")
     next_key = doc.timed_inline(pos)
-    jump = doc.position("        if price is None:")
+    jump = doc.type(doc.position("    best = None"), "\n    total = ")
     jump_ms = doc.timed_inline(jump)
     model = client.stats()["model"]
     route = next(iter(model["routes"].values()))
