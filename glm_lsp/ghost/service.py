@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import statistics
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,10 +26,10 @@ from typing import Any
 from glm_lsp.analysis.index import WorkspaceIndex
 from glm_lsp.cache import Stores
 from glm_lsp.completion.candidates import Candidate
-from glm_lsp.config import DEFAULT_MODEL, ModelSettings, Settings
-from glm_lsp.config_routes import ModelEntry
+from glm_lsp.config import Settings
 from glm_lsp.ghost.gate import Gate
 from glm_lsp.ghost.mode import Mode, choose_mode
+from glm_lsp.ghost.models import build_slots, lru_victim, slot_stats
 from glm_lsp.ghost.outcome import GhostOutcome
 from glm_lsp.ghost.postprocess import clean
 from glm_lsp.ghost.references import References
@@ -79,24 +77,7 @@ class GhostService:
         """The last ghost-text request's outcome per document (newest 32 documents)."""
         self.last_answer: dict[str, str] = {}
         """The rule and model of the last suggestion shown (status bars show it)."""
-        entries = settings.models.entries
-        if entries:
-            given = backends or {}
-            self.slots = {
-                e.name: ModelSlot(
-                    e.name,
-                    _entry_settings(settings, e),
-                    backend=given.get(e.name),
-                    on_error=on_error,
-                )
-                for e in entries
-            }
-        else:
-            self.slots = {
-                DEFAULT_MODEL: ModelSlot(
-                    DEFAULT_MODEL, settings, backend=backend, on_error=on_error
-                )
-            }
+        self.slots = build_slots(settings, on_error, backend, backends)
         # The first model reports load progress (it loads at start; others load on first use).
         self.primary = next(iter(self.slots.values()))
         self.primary._progress_cb = progress
@@ -116,12 +97,10 @@ class GhostService:
     def _start_slot(self, slot: ModelSlot) -> None:
         """Start ``slot``'s load; first unload the least recently used local model when
         ``models.maxLoaded`` would be exceeded (off the loop: unloading joins a thread)."""
-        if slot.local:
-            held = [s for s in self.slots.values() if s.local and s.state in ("loading", "ready")]
-            if len(held) >= self.settings.models.max_loaded:
-                victim = min(held, key=lambda s: s.last_used)
-                log.info("unloading model %s (models.maxLoaded)", victim.name)
-                threading.Thread(target=victim.unload, daemon=True).start()
+        victim = lru_victim(self.slots, slot, self.settings.models.max_loaded)
+        if victim is not None:
+            log.info("unloading model %s (models.maxLoaded)", victim.name)
+            threading.Thread(target=victim.unload, daemon=True).start()
         slot.start()
 
     @property
@@ -429,7 +408,7 @@ class GhostService:
                 "prompt_tokens_reused": c["prompt_tokens_reused"],
                 "generated_tokens": c["generated_tokens"],
                 "last": dict(self.last_answer),
-                "routes": {name: _slot_stats(s) for name, s in self.slots.items()},
+                "routes": {name: slot_stats(s) for name, s in self.slots.items()},
             },
             "inline": {
                 "requests": c["requests"],
@@ -442,38 +421,6 @@ class GhostService:
             },
             "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
         }
-
-
-def _entry_settings(settings: Settings, entry: ModelEntry) -> Settings:
-    """The settings one configured model runs with: its own ``model`` section."""
-    base = settings.model
-    model = ModelSettings(
-        path=entry.path,
-        name=entry.catalog if entry.backend == "llama" else entry.remote_model,
-        backend=entry.backend,
-        gpu_layers=entry.gpu_layers if entry.gpu_layers is not None else base.gpu_layers,
-        context_size=entry.context_size or base.context_size,
-        threads=entry.threads if entry.threads is not None else base.threads,
-        remote_url=entry.remote_url,
-    )
-    return dataclasses.replace(settings, model=model)
-
-
-def _slot_stats(slot: ModelSlot) -> dict[str, Any]:
-    c = slot.counts
-    return {
-        "state": slot.state,
-        "requests": c.requests,
-        "answered": c.answered,
-        "skipped_over_budget": c.skipped_over_budget,
-        "skipped_not_ready": c.skipped_not_ready,
-        "generated_tokens": c.generated_tokens,
-        "prompt_tokens_evaluated": c.prompt_tokens_evaluated,
-        "prompt_tokens_reused": c.prompt_tokens_reused,
-        "p50_ms": round(statistics.median(c.latencies_ms), 1) if c.latencies_ms else 0.0,
-        "prefill_tps": round(slot.prefill_tps, 1),
-        "decode_tps": round(slot.decode_tps, 1),
-    }
 
 
 def _skips(choice: RouteChoice) -> str:
