@@ -150,10 +150,13 @@ class Client:
 
     def wait_ready(self, timeout: float = 600) -> None:
         deadline = time.monotonic() + timeout
-        while self.stats()["model"].get("state") != "ready":
-            state = self.stats()["model"].get("state")
+        while True:
+            model = self.stats()["model"]
+            state = model.get("state")
+            if state == "ready":
+                return
             if state not in ("idle", "loading"):
-                raise RuntimeError(f"model state {state}: {self.stats()['model'].get('error')}")
+                raise RuntimeError(f"model state {state}: {model.get('error')}")
             if time.monotonic() > deadline:
                 raise TimeoutError("model never loaded")
             time.sleep(0.5)
