@@ -47,13 +47,17 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str, count: bool = True) -> str | None:
+        """The cached text; ``count=False`` for side entries (the gate's log-probabilities)
+        that must not skew the hit rate."""
         value: Any = self._memory.get(key)
         if value is None and self._store is not None:
             value = self._store.get(key)
             if isinstance(value, str):
                 self._memory.set(key, value)
         found = value if isinstance(value, str) else None
+        if not count:
+            return found
         with self._lock:
             if found is None:
                 self.misses += 1

@@ -95,6 +95,9 @@ class CatalogEntry:
     local: str = ""
     default: bool = False
     """The embedded default: used when no model is configured (at most one entry)."""
+    min_confidence: float | None = None
+    """The confidence gate's threshold for ``inline.minConfidence = "auto"``, measured on
+    held-out code (``glm-lsp models calibrate``); ``None``: not calibrated, nothing gated."""
     catalog_dir: Path | None = field(default=None, compare=False, repr=False)
     """Directory of the catalog file that listed this entry (set by ``load_catalog``)."""
 
@@ -121,6 +124,8 @@ def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
     entries = []
     for raw in data.get("model", []):
         values: dict[str, Any] = {k: v for k, v in raw.items() if k in fields}
+        if not isinstance(values.get("min_confidence", 0.0), float | int):
+            raise CatalogError(f"{source}: model {values.get('name')!r}: bad min_confidence")
         if not isinstance(values.get("default", False), bool):
             raise CatalogError(f"{source}: model {values.get('name')!r}: default must be a boolean")
         try:

@@ -440,4 +440,5 @@ class LlamaBackend:
             elapsed_s=time.perf_counter() - start,
             token_ids=tuple(out),
             prefill_s=self._prefill_s,
+            logprobs=tuple(logprobs) if logprobs is not None else None,
         )

@@ -237,6 +237,11 @@ def models_main(argv: list[str] | None = None) -> int:
     pull_cmd.add_argument("--timeout", type=float, default=3.0, help="network check timeout (s)")
     verify = sub.add_parser("verify", help="check sha256 and GGUF integrity")
     verify.add_argument("target", nargs="?", help="a GGUF path or a catalog name (default: all)")
+    sub.add_parser(
+        "calibrate",
+        help="measure the confidence gate's threshold on your code "
+        "(glm-lsp models calibrate NAME|PATH [--workspace DIR]; --help for more)",
+    )
     args = parser.parse_args(argv)
     try:
         entries = load_catalog(args.catalog)
@@ -244,6 +249,9 @@ def models_main(argv: list[str] | None = None) -> int:
         _err(f"cannot read the model catalog: {exc}")
         return EXIT_USAGE
     directory = args.dir.expanduser() if args.dir else models_dir()
+    if args.command == "calibrate":  # handled by glm_lsp.cli (it runs the ghost path)
+        _err("run it as: glm-lsp models calibrate NAME|PATH [--workspace DIR]")
+        return EXIT_USAGE
     if args.command in (None, "list"):
         return _cmd_list(entries, directory)
     if args.command == "pull":

@@ -27,6 +27,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from glm_lsp.model.backend import (
@@ -35,8 +36,10 @@ from glm_lsp.model.backend import (
     GenerationRequest,
     ModelLoadError,
     ModelRequestError,
+    TokenLogprob,
     cut_at_stop_strings,
 )
+from glm_lsp.model.logprobs import FirstLine, openai_logprobs
 from glm_lsp.model.templates import Template
 
 log = logging.getLogger(__name__)
@@ -330,6 +333,7 @@ class RemoteBackend:
             "max_tokens": req.max_tokens,
             "temperature": req.temperature,
             "stream": True,
+            "logprobs": 1,  # for the confidence gate; servers without them just omit them
         }
         if req.stop_strings:
             body["stop"] = list(req.stop_strings)
@@ -337,8 +341,8 @@ class RemoteBackend:
             body["model"] = self.model
         try:
             with self._request("/v1/completions", body, token) as response:
-                text, prompt_tokens, generated, finish = self._read_completion(
-                    response, token, start
+                text, prompt_tokens, generated, finish, lps = self._read_completion(
+                    response, token, start, FirstLine(req.min_logprob)
                 )
         except _Cancelled:
             return _outcome("", 0, 0, "cancelled", start)
@@ -352,12 +356,18 @@ class RemoteBackend:
         text, hit = cut_at_stop_strings(text, req.stop_strings)
         if hit and finish != "cancelled":
             finish = "stop"
-        return _outcome(text, prompt_tokens, generated, finish, start)
+        gen = _outcome(text, prompt_tokens, generated, finish, start)
+        return replace(gen, logprobs=tuple(lps) if lps is not None else None)
 
     def _read_completion(
-        self, response: http.client.HTTPResponse, token: CancelToken, start: float
-    ) -> tuple[str, int, int, str]:
-        """(text, prompt tokens, generated tokens, finish reason) of a plain or streamed answer."""
+        self,
+        response: http.client.HTTPResponse,
+        token: CancelToken,
+        start: float,
+        first_line: FirstLine,
+    ) -> tuple[str, int, int, str, list[TokenLogprob] | None]:
+        """(text, prompt tokens, generated tokens, finish reason, token log-probabilities) of a
+        plain or streamed answer; a stream is closed once ``first_line`` says it is hopeless."""
         if "event-stream" not in (response.getheader("Content-Type") or ""):
             payload = json.loads(response.read().decode("utf-8"))
             choice = payload["choices"][0]
@@ -367,8 +377,10 @@ class RemoteBackend:
                 int(counts.get("prompt_tokens", 0)),
                 int(counts.get("completion_tokens", 0)),
                 str(choice.get("finish_reason") or "stop"),
+                openai_logprobs(choice),
             )
         parts: list[str] = []
+        lps: list[TokenLogprob] | None = None
         chunks = 0
         finish = "length"
         usage: dict[str, Any] = {}
@@ -393,8 +405,15 @@ class RemoteBackend:
                     chunks += 1
                 if choice.get("finish_reason"):
                     finish = str(choice["finish_reason"])
+                got = openai_logprobs(choice)
+                if got is not None:
+                    lps = (lps or []) + got
+                    if any([first_line.add(*t) for t in got]):
+                        finish = "low_confidence"  # the gate can no longer be passed: hang up
+            if finish == "low_confidence":
+                break
         generated = int(usage.get("completion_tokens", chunks))
-        return "".join(parts), int(usage.get("prompt_tokens", 0)), generated, finish
+        return "".join(parts), int(usage.get("prompt_tokens", 0)), generated, finish, lps
 
 
 class _HttpError(Exception):
