@@ -102,6 +102,7 @@ class ModelSlot:
         self.prefill_tps = 0.0  # learned prompt tokens evaluated per second (0: unknown)
         self.decode_tps = 0.0  # learned generated tokens per second (0: unknown)
         self.elapsed_ms = 0.0  # learned whole-request time, for backends that do not split it
+        self.generated = 0.0  # learned tokens per answer (a line usually ends before the cap)
         self.last_prompt = ""
         self._last_error: str | None = None
 
@@ -241,18 +242,22 @@ class ModelSlot:
     def predict_ms(self, prompt: str, max_tokens: int) -> float | None:
         """Predicted time for ``prompt``: the tokens its KV cache would not cover (the part
         after the common start with the previous prompt) at the learned prefill speed, plus
-        ``max_tokens`` at the learned decode speed (a remote server: its learned time per
-        request). ``None`` until measured: an unmeasured model is tried, which measures it."""
+        the tokens it usually generates (at most ``max_tokens``) at the learned decode speed (a
+        remote server: its learned time per request). ``None`` until measured: an unmeasured
+        model is tried, which measures it."""
         if self.prefill_tps <= 0 or self.decode_tps <= 0:
             return self.elapsed_ms or None
         common = len(_common_prefix(self.last_prompt, prompt))
         new_chars = len(prompt) - common
         total = max(1, self.counter.count(prompt))
         new_tokens = total * new_chars / max(1, len(prompt))
-        return 1000.0 * (new_tokens / self.prefill_tps + max_tokens / self.decode_tps)
+        generated = min(max_tokens, self.generated) if self.generated > 0 else max_tokens
+        return 1000.0 * (new_tokens / self.prefill_tps + generated / self.decode_tps)
 
     def learn(self, gen: Generation, prompt: str) -> None:
         self.last_prompt = prompt
+        if not gen.cancelled:
+            self.generated = _ema(self.generated, float(max(1, gen.generated_tokens)))
         if gen.prefill_s <= 0:  # a remote server: no split between prefill and decode
             self.elapsed_ms = _ema(self.elapsed_ms, gen.elapsed_s * 1000.0)
             return

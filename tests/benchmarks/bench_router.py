@@ -263,7 +263,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--line-samples", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=16)
-    parser.add_argument("--budget-ms", type=int, default=3000, help="LINE rule latency budget")
+    parser.add_argument("--budget-ms", type=int, default=6000, help="LINE rule latency budget")
     parser.add_argument("--skip-alone", action="store_true")
     args = parser.parse_args()
     big = shape_models.build(shape_models.CODEGEEX4_9B)
