@@ -56,9 +56,11 @@ def context_tokens(settings: Settings, backend: ModelBackend | None) -> int:
 
 def prompt_budget(settings: Settings, backend: ModelBackend | None) -> Budget:
     """Prompt tokens: the context less the generation and a margin for the template's own
-    tokens (path header, FIM markers), at most :data:`PROMPT_CAP`."""
+    tokens (path header, FIM markers), at most ``inline.promptTokens``, else the model's own
+    cap on this hardware (``ModelBackend.prompt_cap``), else :data:`PROMPT_CAP`."""
     room = context_tokens(settings, backend) - settings.inline.max_tokens - 64
-    return Budget(total=max(128, min(room, PROMPT_CAP)))
+    cap = settings.inline.prompt_tokens or (backend.prompt_cap() if backend else None) or PROMPT_CAP
+    return Budget(total=max(128, min(room, cap)))
 
 
 @dataclass(frozen=True)

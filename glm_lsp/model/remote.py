@@ -302,6 +302,9 @@ class RemoteBackend:
     def default_stop_ids(self) -> tuple[int, ...]:
         return ()  # the server knows its model's end tokens
 
+    def prompt_cap(self) -> int | None:
+        return None  # a shared server is sized for its model
+
     def tokenize(self, text: str) -> list[int]:
         """llama-cpp-python's ``/extras/tokenize`` or llama.cpp's ``/tokenize``, when offered."""
         self._ensure_reachable()

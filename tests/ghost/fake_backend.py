@@ -59,6 +59,9 @@ class FakeBackend:
     def default_stop_ids(self) -> tuple[int, ...]:
         return ()
 
+    def prompt_cap(self) -> int | None:
+        return None
+
     def generate(self, req: GenerationRequest, cancel: CancelToken | None = None) -> Generation:
         self.threads.add(threading.current_thread().name)
         self.started.set()

@@ -41,6 +41,9 @@ class FakeBackend:
     def default_stop_ids(self) -> tuple[int, ...]:
         return ()
 
+    def prompt_cap(self) -> int | None:
+        return None
+
     def tokenize(self, text: str) -> list[int]:
         return [ord(c) for c in text]
 
