@@ -18,7 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from glm_lsp.config_routes import ModelEntry, RouteRule, parse_model_entries, parse_route_rules
+from glm_lsp.config_routes import (
+    ModelsSettings,
+    RouteSettings,
+    parse_model_entries,
+    parse_route_rules,
+)
 from glm_lsp.config_schema import (
     UNKNOWN,
     SettingEntry,
@@ -29,34 +34,6 @@ from glm_lsp.config_schema import (
     doc,
 )
 from glm_lsp.config_schema import settings_table as render_table
-
-__all__ = [
-    "CATALOG_NAME",
-    "MODEL_ENV",
-    "SCHEMA",
-    "Backend",
-    "CacheSettings",
-    "CompletionSettings",
-    "GpuLayers",
-    "IndexSettings",
-    "InlineMode",
-    "InlineSettings",
-    "MinConfidence",
-    "ModelSettings",
-    "PythonSettings",
-    "RemoteContext",
-    "SettingEntry",
-    "Settings",
-    "TraceSettings",
-    "camel",
-    "doc",
-    "is_note",
-    "parse_settings",
-    "restricted_settings",
-    "settings_table",
-    "settings_to_json",
-    "vscode_properties",
-]
 
 MODEL_ENV = "GLM_LSP_MODEL"
 """Environment variable that supplies ``model.path`` when the settings leave it unset."""
@@ -269,55 +246,6 @@ class PythonSettings:
 
 
 @dataclass(frozen=True)
-class ModelsSettings:
-    entries: tuple[ModelEntry, ...] = field(
-        default=(),
-        metadata=doc(
-            "Several models at once, each `{name, catalog | path | remoteUrl, backend, "
-            "remoteModel, contextSize, gpuLayers, threads}`; `route.rules` send each request to "
-            "one of them. Empty: the `model` section is the one model for everything (its name "
-            "in rules is `default`).",
-            type=("array",),
-            items="object",
-            restricted=True,
-        ),
-    )
-    max_loaded: int = field(
-        default=2,
-        metadata=doc(
-            "Local models kept loaded at once; loading one more unloads the least recently used.",
-            type=("integer",),
-            minimum=1,
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class RouteSettings:
-    latency_budget_ms: int = field(
-        default=0,
-        metadata=doc(
-            "Default latency budget of a rule: a model whose predicted time for the request "
-            "(prompt tokens it must evaluate, tokens to generate, at its measured speeds) is "
-            "over it is skipped for that request. 0: no budget.",
-            type=("integer",),
-            minimum=0,
-        ),
-    )
-    rules: tuple[RouteRule, ...] = field(
-        default=(),
-        metadata=doc(
-            "Ordered rules `{name, mode: line|block, languages, trigger: automatic|invoked, "
-            "kind: inline|items, models, latencyBudgetMs}`; the first rule that matches a request "
-            "names the models to try in order: the first ready one within the budget answers. "
-            "Empty: every request goes to every model in `models.entries` order.",
-            type=("array",),
-            items="object",
-        ),
-    )
-
-
-@dataclass(frozen=True)
 class TraceSettings:
     """The local trace (``glm-lsp trace view``): off unless asked for, text only when asked."""
 
@@ -460,25 +388,6 @@ def settings_table() -> str:
 def is_note(message: str) -> bool:
     """True for messages of :func:`parse_settings` that are notes (unknown keys), not errors."""
     return message.endswith(UNKNOWN)
-
-
-def settings_to_json(settings: Settings) -> dict[str, dict[str, Any]]:
-    """camelCase JSON of ``settings`` (what ``glm-lsp doctor`` and the logs show)."""
-    out: dict[str, dict[str, Any]] = {}
-    for section in dataclasses.fields(Settings):
-        value = getattr(settings, section.name)
-        out[section.name] = {
-            camel(f.name): _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-        }
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {camel(k): _jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    return value
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from glm_lsp.config_schema import describe
+from glm_lsp.config_schema import describe, doc
 
 NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 MODES = ("line", "block")
@@ -180,3 +180,52 @@ def _rule_problem(values: dict[str, Any], known_models: Sequence[str]) -> str:
 
 def _integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class ModelsSettings:
+    entries: tuple[ModelEntry, ...] = field(
+        default=(),
+        metadata=doc(
+            "Several models at once, each `{name, catalog | path | remoteUrl, backend, "
+            "remoteModel, contextSize, gpuLayers, threads}`; `route.rules` send each request to "
+            "one of them. Empty: the `model` section is the one model for everything (its name "
+            "in rules is `default`).",
+            type=("array",),
+            items="object",
+            restricted=True,
+        ),
+    )
+    max_loaded: int = field(
+        default=2,
+        metadata=doc(
+            "Local models kept loaded at once; loading one more unloads the least recently used.",
+            type=("integer",),
+            minimum=1,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    latency_budget_ms: int = field(
+        default=0,
+        metadata=doc(
+            "Default latency budget of a rule: a model whose predicted time for the request "
+            "(prompt tokens it must evaluate, tokens to generate, at its measured speeds) is "
+            "over it is skipped for that request. 0: no budget.",
+            type=("integer",),
+            minimum=0,
+        ),
+    )
+    rules: tuple[RouteRule, ...] = field(
+        default=(),
+        metadata=doc(
+            "Ordered rules `{name, mode: line|block, languages, trigger: automatic|invoked, "
+            "kind: inline|items, models, latencyBudgetMs}`; the first rule that matches a request "
+            "names the models to try in order: the first ready one within the budget answers. "
+            "Empty: every request goes to every model in `models.entries` order.",
+            type=("array",),
+            items="object",
+        ),
+    )

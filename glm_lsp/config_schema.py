@@ -198,3 +198,22 @@ def settings_table(schema: tuple[SettingEntry, ...]) -> str:
         description = entry.description.replace("|", "\\|")
         rows.append(f"| `glmLsp.{entry.path}` | {types} | {default} | {description} |")
     return "\n".join(rows)
+
+
+def settings_to_json(settings: Any) -> dict[str, dict[str, Any]]:
+    """camelCase JSON of a settings object (what ``glm-lsp doctor`` and the logs show)."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in dataclasses.fields(settings):
+        value = getattr(settings, section.name)
+        out[section.name] = {
+            camel(f.name): _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {camel(k): _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    return value

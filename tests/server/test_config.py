@@ -13,13 +13,12 @@ from glm_lsp.config import (
     SCHEMA,
     ModelSettings,
     Settings,
-    camel,
     is_note,
     parse_settings,
     settings_table,
-    settings_to_json,
     vscode_properties,
 )
+from glm_lsp.config_schema import camel, settings_to_json
 
 
 def _get(settings: Settings, path: str) -> Any:
