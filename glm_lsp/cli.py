@@ -8,8 +8,10 @@ ranking can be inspected without an editor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -123,7 +125,24 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     stdin, stdout = _protocol_streams()
     server.start_io(stdin, stdout)
-    return 0
+    return _leave(server)
+
+
+def _leave(server: GlmServer) -> int:
+    """The client is gone (stdin closed, or ``exit``): leave now.
+
+    The index thread and a model's owner thread are not daemons; returning normally, the
+    interpreter would join them and a server whose editor died kept running until its index
+    was built (~25 s on a large workspace). What must persist is closed by ``close_session``
+    (flushes the index, closes the stores); the rest dies with the process.
+    """
+    clean = server.shutdown_requested
+    if not clean:
+        lifecycle.close_session(server)
+    logging.shutdown()
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(0 if clean else 1)
 
 
 def create_server(log_handler: LspLogHandler | None = None) -> GlmServer:

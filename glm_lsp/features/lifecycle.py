@@ -19,6 +19,7 @@ from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from glm_lsp.analysis.index import IndexOptions, WorkspaceIndex
+from glm_lsp.analysis.walk import WORD_ONLY_EXTENSIONS
 from glm_lsp.cache import Stores, default_cache_dir
 from glm_lsp.completion.engine import CompletionEngine
 from glm_lsp.completion.history import AcceptHistory
@@ -28,6 +29,7 @@ from glm_lsp.features.inline import close_ghost, ghost_stats, restart_ghost, sta
 from glm_lsp.features.trace import apply_trace, close_trace
 from glm_lsp.indexing import Indexer
 from glm_lsp.server import GlmServer
+from glm_lsp.syntax.languages import SPECS
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def register(ls: GlmServer) -> None:
         if ls.indexer is not None and ls.index is not None:
             ls.indexer.rebuild(ls.index, ls.roots)
         start_ghost(ls)
+        if _watch_supported(ls):
+            ls.spawn(_register_watchers(ls))
 
     @ls.feature(lsp.SHUTDOWN)
     def shutdown(params: None) -> None:
@@ -166,6 +170,11 @@ def _reindex(ls: GlmServer) -> None:
         ls.indexer.rebuild(_new_index(ls), ls.roots)
 
 
+def close_session(ls: GlmServer) -> None:
+    """Close what must not be lost when the client goes away without ``shutdown``."""
+    _shutdown(ls)
+
+
 def _shutdown(ls: GlmServer) -> None:
     ls.shutdown_requested = True
     if ls.indexer is not None:
@@ -192,6 +201,39 @@ def _roots(params: lsp.InitializeParams) -> list[Path]:
     if not roots and params.root_path and Path(params.root_path).is_dir():
         roots.append(Path(params.root_path))
     return roots
+
+
+WATCHER_ID = "glm-lsp-watched-files"
+
+
+def watched_glob() -> str:
+    """One glob for every file the index reads (grammars and word-only languages)."""
+    suffixes = {ext.lstrip(".") for spec in SPECS for ext in spec.extensions}
+    suffixes |= {ext.lstrip(".") for ext in WORD_ONLY_EXTENSIONS}
+    return "**/*.{" + ",".join(sorted(suffixes)) + "}"
+
+
+async def _register_watchers(ls: GlmServer) -> None:
+    """Ask the client to report changes on disk (a checkout, generated files), so they reach
+    the index without a restart; a client that refuses costs only that."""
+    options = lsp.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[lsp.FileSystemWatcher(glob_pattern=watched_glob())]
+    )
+    registration = lsp.Registration(
+        id=WATCHER_ID, method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+    )
+    try:
+        await ls.client_register_capability_async(
+            lsp.RegistrationParams(registrations=[registration])
+        )
+    except Exception as exc:
+        log.info("client did not register file watchers: %s", exc)
+
+
+def _watch_supported(ls: GlmServer) -> bool:
+    ws = ls.client_capabilities.workspace
+    watched = ws.did_change_watched_files if ws is not None else None
+    return bool(watched is not None and watched.dynamic_registration)
 
 
 def _pull_supported(ls: GlmServer) -> bool:

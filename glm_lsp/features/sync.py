@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
@@ -50,7 +51,10 @@ def register(ls: GlmServer) -> None:
             ls.engine.forget(uri)
         path = to_fs_path(uri)
         if path and ls.indexer is not None:
-            ls.indexer.from_disk(path, ls.settings.index.max_file_size)
+            if _in_workspace(ls, path):
+                ls.indexer.from_disk(path, ls.settings.index.max_file_size)
+            else:
+                ls.indexer.forget(path)  # a file from elsewhere is the workspace's while open
 
     @ls.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(params: lsp.DidChangeWatchedFilesParams) -> None:
@@ -75,6 +79,11 @@ def _sync(ls: GlmServer, uri: str, language_id: str | None = None, index_delay: 
     )
     if ls.indexer is not None:
         ls.indexer.document_changed(parsed, index_delay)
+
+
+def _in_workspace(ls: GlmServer, path: str) -> bool:
+    target = Path(path)
+    return any(target.is_relative_to(root) for root in ls.roots)
 
 
 def _note_edits(ls: GlmServer, uri: str) -> None:

@@ -9,6 +9,14 @@ from typing import Any
 
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
+from pytest_lsp.client import default_feature
+
+
+@default_feature(lsp.CLIENT_REGISTER_CAPABILITY)
+def register_capability(client: LanguageClient, params: lsp.RegistrationParams) -> None:
+    """Accept dynamic registrations (the server registers file watchers with clients that
+    allow it, as VS Code does); pytest-lsp fails a test on a server request it cannot answer."""
+    client.__dict__.setdefault("glm_test_registrations", []).extend(params.registrations)
 
 TINY_MODEL = Path(__file__).resolve().parents[2] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 """The random-weights test model: plumbing tests (it writes noise, fast)."""
