@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -155,6 +156,11 @@ def _new_index(ls: GlmServer) -> WorkspaceIndex:
         python=ls.settings.python.interpreter,
     )
     index = WorkspaceIndex(ls.stores, options)
+    # The first `module.` completion would otherwise run the interpreter probe (a subprocess,
+    # ~50 ms) on the event loop inside the request: ask now, on a thread of its own.
+    threading.Thread(
+        target=index.modules.resolver.sys_path, name="glm-lsp-sys-path", daemon=True
+    ).start()
     history = AcceptHistory(ls.stores.history if ls.stores else None)
     if ls.engine is not None:
         ls.engine.close()
