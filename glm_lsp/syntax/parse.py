@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
@@ -29,6 +30,13 @@ from glm_lsp.syntax.languages import LanguageSpec, spec_for
 from glm_lsp.syntax.offsets import encode
 
 log = logging.getLogger(__name__)
+
+PARSE_BUDGET_S = 1.0
+"""Longest a parse may hold its thread. Real code parses at several MB/s; random or minified
+text full of unbalanced brackets made tree-sitter's error recovery take 47 s for 300 kB of
+TypeScript (measured), on the event loop, with trees of hundreds of MB. Such a document gets no
+tree (word completion only) until it shrinks well below the size that was too slow."""
+_CHUNK = 1 << 16
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 """Beyond this a document gets no tree (word completion only): parsing a generated 10 MB file
@@ -151,10 +159,35 @@ def parse_text(spec: LanguageSpec, text: str, old: Tree | None = None) -> Tree:
     return parse_bytes(spec, encode(text), old)
 
 
-def parse_bytes(spec: LanguageSpec, data: bytes, old: Tree | None = None) -> Tree:
+class ParseTooSlow(RuntimeError):
+    """The parse ran past :data:`PARSE_BUDGET_S` and was stopped."""
+
+
+def parse_bytes(
+    spec: LanguageSpec, data: bytes, old: Tree | None = None, budget_s: float | None = None
+) -> Tree:
+    """Parse ``data`` (incrementally from ``old``), stopped after ``budget_s`` seconds
+    (default :data:`PARSE_BUDGET_S`; :class:`ParseTooSlow`)."""
     parser = _thread_parser(spec)  # parsers are not thread-safe: one per thread and language
-    tree = parser.parse(data, old) if old is not None else parser.parse(data)
-    if tree is None:  # only without a language or after a timeout; neither is configured
+    budget_s = PARSE_BUDGET_S if budget_s is None else budget_s
+    deadline = time.monotonic() + budget_s
+
+    def read(offset: int, _point: Point) -> bytes:
+        return data[offset : offset + _CHUNK]
+
+    def too_slow(_offset: int, _has_error: bool) -> bool:
+        return time.monotonic() > deadline
+
+    try:
+        if old is not None:
+            tree = parser.parse(read, old, progress_callback=too_slow)
+        else:
+            tree = parser.parse(read, progress_callback=too_slow)
+    except ValueError as exc:  # what tree-sitter raises when the progress callback stops it
+        if time.monotonic() > deadline:
+            raise ParseTooSlow(f"{spec.name}: {len(data)} bytes took over {budget_s} s") from exc
+        raise
+    if tree is None:  # only without a language
         raise RuntimeError(f"tree-sitter returned no tree for {spec.name}")
     return tree
 
@@ -165,6 +198,9 @@ class _State:
     data: bytes  # encoded text of the current version
     parsed_data: bytes | None  # encoded text the tree (if any) was parsed from
     tree: Tree | None
+    too_slow_at: int = 0
+    """Size (bytes) at which a parse ran out of time; no parse is tried again until the
+    document is well below it."""
 
 
 class DocumentTrees:
@@ -208,6 +244,7 @@ class DocumentTrees:
             state = _State(doc, data, None, None)
             if prev is not None and prev.doc.spec == spec:
                 state.tree, state.parsed_data = prev.tree, prev.parsed_data
+                state.too_slow_at = prev.too_slow_at
             self._docs[uri] = state
             if not self.lazy:
                 doc.tree = self._ensure_tree(state)
@@ -232,7 +269,8 @@ class DocumentTrees:
     def _ensure_tree(self, state: _State) -> Tree | None:
         """Bring ``state.tree`` up to ``state.data``; called with the lock held."""
         spec = state.doc.spec
-        if spec is None or len(state.data) > self.max_bytes:
+        too_slow = state.too_slow_at and len(state.data) > state.too_slow_at // 2
+        if spec is None or len(state.data) > self.max_bytes or too_slow:
             state.tree, state.parsed_data = None, None
             return None
         if state.tree is not None and state.parsed_data == state.data:
@@ -246,6 +284,10 @@ class DocumentTrees:
                     old = old.copy()
                     apply_edit(old, edit)
             tree = parse_bytes(spec, state.data, old)
+        except ParseTooSlow as exc:
+            log.warning("no syntax tree for %s: %s", state.doc.uri, exc)
+            state.too_slow_at = len(state.data)
+            tree = None
         except Exception:  # a grammar crash must not take the document down with it
             log.exception("parse failed for %s", state.doc.uri)
             tree = None

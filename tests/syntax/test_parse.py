@@ -219,3 +219,31 @@ def test_concurrent_updates_are_safe() -> None:
         doc = trees.get(uri)
         assert doc is not None and doc.tree is not None
         assert str(doc.tree.root_node) == str(parse_text(spec, doc.text).root_node)
+
+
+def test_a_parse_that_runs_out_of_time_leaves_the_document_without_a_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Random bracket soup sent tree-sitter's error recovery into tens of seconds (on the event
+    loop); past the budget the document gets no tree, and similar sizes are not retried."""
+    import random
+
+    import glm_lsp.syntax.parse as parse_mod
+
+    rng = random.Random(3)
+    soup = "".join(rng.choice("(){}[]<>'\"`:=;,.\t\n abc/*+-") for _ in range(60_000))
+    spec = spec_for("typescript")
+    assert spec is not None
+    with pytest.raises(parse_mod.ParseTooSlow):
+        parse_mod.parse_bytes(spec, soup.encode(), budget_s=0.0)
+    monkeypatch.setattr(parse_mod, "PARSE_BUDGET_S", 0.0)
+    trees = DocumentTrees()
+    doc = trees.update("file:///soup.ts", soup, 1, "typescript")
+    assert doc.tree is None
+    calls: list[int] = []
+    real = parse_mod.parse_bytes
+    monkeypatch.setattr(parse_mod, "parse_bytes", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert trees.update("file:///soup.ts", soup + "x", 2).tree is None
+    assert calls == []  # not retried at a similar size
+    monkeypatch.setattr(parse_mod, "PARSE_BUDGET_S", 1.0)
+    assert trees.update("file:///soup.ts", "let x = 1;\n", 3).tree is not None  # much smaller
