@@ -119,6 +119,11 @@ class Gate:
         if out.finish_reason == "low_confidence" and not out.cache_hit:
             self.counts["early_stops"] += 1
             out.gated = True
+            out.confidence = {
+                **_bound(logprobs),
+                "threshold": threshold,
+                "threshold_source": source,
+            }
             out.none(f"stopped early: below the gate's threshold {threshold:g} ({source})")
             return None
         forced = False
@@ -205,3 +210,18 @@ class Gate:
         if c["no_logprobs"]:
             out["note"] = "the backend gave no log-probabilities: those suggestions were shown"
         return out
+
+
+def _bound(logprobs: Logprobs) -> dict[str, Any]:
+    """What an early-stopped generation's confidence is known to be: at most the probability of
+    the tokens decoded so far."""
+    lps = [lp for _, lp in logprobs or ()]
+    total = sum(lps)
+    return Confidence(
+        math.exp(total),
+        tokens=len(lps),
+        logprob=total,
+        mean_logprob=total / len(lps) if lps else 0.0,
+        min_logprob=min(lps, default=0.0),
+        note="stopped early: an upper bound, the probability of the tokens decoded so far",
+    ).as_dict()

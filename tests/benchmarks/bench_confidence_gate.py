@@ -47,6 +47,7 @@ from glm_lsp.ghost.calibrate import (  # noqa: E402
     THRESHOLDS,
     Probe,
     Sample,
+    best_threshold,
     markdown,
     open_gate_settings,
     pick_threshold,
@@ -117,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         calib_samples = asyncio.run(run(open_gate_settings(model, args.threads), calib))
         chosen = pick_threshold(calib_samples, args.target)
-        threshold = chosen[0] if chosen else 1.0
+        met = chosen is not None
+        chosen = chosen or best_threshold(calib_samples)  # as `models calibrate` does
+        threshold = chosen[0]
         open_s, gated_s, stats = asyncio.run(paired(model, threshold, evaluation, args.threads))
     finally:
         os.chdir(cwd)
@@ -131,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         f"evaluation half {len(eval_files)} modules / {len(evaluation)} positions "
         f"({time.perf_counter() - t0:.0f} s)"
     )
-    if chosen is None:
-        print(f"calibration: no threshold reaches {args.target:.0%}; gated run used 1.0")
-    else:
-        print(
-            f"calibration: threshold {chosen[0]:.4g} ({chosen[1]} shown of {len(calib)}, "
-            f"exact {chosen[2]:.1%} on the calibration half)"
-        )
+    how = (
+        "reaches the target" if met else f"no threshold reaches {args.target:.0%}: the most precise"
+    )
+    print(
+        f"calibration: threshold {chosen[0]:.4g} ({how}; {chosen[1]} shown of {len(calib)}, "
+        f"exact {chosen[2]:.1%} on the calibration half)"
+    )
     print("\nEvaluation half, gate open, per threshold (the chosen one marked *):")
     marks = sorted({*THRESHOLDS, round(threshold, 6)})
     rows = table(open_s, marks)

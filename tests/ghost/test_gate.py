@@ -16,7 +16,7 @@ import pytest
 from fake_backend import FakeBackend
 
 from glm_lsp.config import Settings, parse_settings
-from glm_lsp.ghost.calibrate import Sample, pick_threshold, table
+from glm_lsp.ghost.calibrate import Sample, best_threshold, pick_threshold, table
 from glm_lsp.ghost.confidence import score
 from glm_lsp.ghost.gate import Gate, early_stop_logprob, resolve_threshold
 from glm_lsp.ghost.outcome import GhostOutcome
@@ -254,6 +254,9 @@ def test_calibration_picks_the_lowest_threshold_meeting_the_target() -> None:
     threshold, shown, precision = chosen
     assert threshold == pytest.approx(0.21) and shown == 80 and precision == pytest.approx(0.25)
     assert pick_threshold(samples, 0.9) is None  # unreachable: say so, pick nothing
+    # Unreachable: `models calibrate` falls back to the most precise threshold with ≥ 10 shown:
+    # 0.90 shows 11, of which 0.90, 0.92 ... 1.00 (6) are exact.
+    assert best_threshold(samples, min_shown=10) == (pytest.approx(0.90), 11, 6 / 11)
     assert table(samples, [0.61])[0][1:4] == ["40", "40.0%", "50.0%"]
 
 
