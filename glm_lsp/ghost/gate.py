@@ -61,6 +61,9 @@ class Gate:
 
     def __init__(self, setting: float | str) -> None:
         self.setting = setting
+        self.repair = True
+        """Regenerate rejected suggestions; plumbing tests and benchmarks that count one
+        generation per request turn it off."""
         self._resolved: dict[Path | None, tuple[float | None, str]] = {}
         self.counts = {
             "scored": 0,
@@ -128,7 +131,7 @@ class Gate:
             return None
         forced = False
         if text is None:
-            fix = plan(out.steps, prep.post, gen, regenerated=False)
+            fix = plan(out.steps, prep.post, gen, regenerated=False) if self.repair else None
             if fix is None:
                 return None
             text, raw, logprobs = await self._repair(fix, prep, out, generate, threshold)

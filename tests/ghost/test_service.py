@@ -289,6 +289,7 @@ async def test_tiny_gguf_typing_reuses_the_kv_cache() -> None:
         inline=dataclasses.replace(s.inline, max_tokens=4),
     )
     service = GhostService(s)
+    service.gate.repair = False  # one generation per keystroke: the random model's is rejected
     service.start()
     assert await service.wait_loaded(60), service.error
     body = "".join(f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(40))
@@ -458,6 +459,7 @@ async def test_real_prompts_fit_the_trained_context(
         s, model=dataclasses.replace(s.model, path=str(path), context_size=context_size, threads=1)
     )
     service = GhostService(s)
+    service.gate.repair = False  # one generation per request (a rejection is not regenerated)
     service.start()
     try:
         assert await service.wait_loaded(60), service.error
