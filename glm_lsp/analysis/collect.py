@@ -10,6 +10,7 @@ names, inference, member counts) happens afterwards in :mod:`glm_lsp.analysis.ex
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
 from tree_sitter import Node, Query, QueryCursor
@@ -37,6 +38,16 @@ def oneline(text: str) -> str:
     return " ".join(text.split())
 
 
+EXTRACT_BUDGET_S = 2.0
+"""Longest one extraction may run: a real 5 MB file takes about 1 s; random text parsed into
+millions of error nodes took minutes (on the event loop for the first dropdown, on the index
+thread for the index). Past it the file gets word frequencies only."""
+
+
+class ExtractTooSlow(RuntimeError):
+    """Extraction ran past :data:`EXTRACT_BUDGET_S`."""
+
+
 class Collector:
     """Runs the analysis query over the nodes of one region (see module docstring)."""
 
@@ -56,6 +67,7 @@ class Collector:
         self.is_c_family = spec.name in ("c", "cpp")
         self.class_names: dict[int, str | None] = {}
         self.outer: tuple[int, int] | None = None
+        self.deadline = time.monotonic() + EXTRACT_BUDGET_S
 
     def collect(
         self,
@@ -80,8 +92,12 @@ class Collector:
             cursor.set_max_start_depth(0)
             cursors.append((node, cursor))
         cursors.extend((node, QueryCursor(query)) for node in nodes)
+        if time.monotonic() > self.deadline:  # checked per region, and per 64 matches
+            raise ExtractTooSlow(f"over {EXTRACT_BUDGET_S} s")
         for node, cursor in cursors:
-            for _pattern, caps in cursor.matches(node):
+            for n, (_pattern, caps) in enumerate(cursor.matches(node)):
+                if n % 64 == 63 and time.monotonic() > self.deadline:
+                    raise ExtractTooSlow(f"over {EXTRACT_BUDGET_S} s")
                 self._match(caps, region, skipped)
                 if "import" in caps:
                     span = caps["import"][0]

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 from tree_sitter import Query, Tree
 
-from glm_lsp.analysis.collect import Collector
+from glm_lsp.analysis.collect import Collector, ExtractTooSlow
 from glm_lsp.analysis.langs import LANGS, LangInfo
 from glm_lsp.analysis.queries import analysis_query, keyword_set, word_counts
 from glm_lsp.analysis.regions import DefRecord, Region, Span, python_spans, regions_of, shape_of
@@ -27,6 +27,7 @@ from glm_lsp.analysis.typenames import element_type, type_key
 from glm_lsp.analysis.types import Inferer
 from glm_lsp.syntax.languages import LanguageSpec
 from glm_lsp.syntax.offsets import ByteOffsets, encode
+from glm_lsp.syntax.parse import ParseTooSlow, parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,11 @@ def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str)
         # build must not push their regions out of the small reuse cache.
         remember = tree is not None
         if tree is None:
-            tree = spec.parser().parse(data)
+            tree = parse_bytes(spec, data)  # time-budgeted: ParseTooSlow below
         return _Extractor(spec, text, data, path, remember).run(tree, query)
+    except (ParseTooSlow, ExtractTooSlow) as exc:
+        log.warning("symbols of %s from its words only: %s", path, exc)
+        return FileSymbols(path, language, identifier_counts=word_counts(text))
     except Exception:  # a broken file must still give word frequencies
         log.exception("symbol extraction failed for %s", path)
         return FileSymbols(path, language, identifier_counts=word_counts(text))

@@ -249,3 +249,21 @@ def test_member_after_dangling_operator_is_not_counted(
     assert kept in members
     if dropped is not None:
         assert dropped not in members
+
+
+def test_an_extraction_past_its_time_budget_falls_back_to_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Random text parsed into millions of error nodes made extraction run for minutes; past
+    the budget the file keeps its word frequencies and no symbols."""
+    import glm_lsp.analysis.collect as collect_mod
+    from glm_lsp.analysis.extract import extract_symbols
+    from glm_lsp.syntax.languages import spec_for
+
+    spec = spec_for("python")
+    text = "".join(f"def f{i}(a, b):\n    return a.x{i} + b\n\n" for i in range(400))
+    full = extract_symbols(spec, text, None, "/w/many.py")
+    assert len(full.symbols) >= 400
+    monkeypatch.setattr(collect_mod, "EXTRACT_BUDGET_S", -1.0)
+    cut = extract_symbols(spec, text + "\n", None, "/w/many.py")
+    assert cut.symbols == [] and cut.identifier_counts["return"] == 400
