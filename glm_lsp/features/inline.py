@@ -14,6 +14,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -147,8 +148,30 @@ def start_ghost(ls: GlmServer) -> None:
             text = f"glm-lsp: {message}. Completion from static analysis keeps working."
             ls.show_once(lsp.MessageType.Warning, text)
 
+    def progress_for(name: str) -> Callable[[str, int | None], None]:
+        """Progress of a model the router loads on first use (called on the loop)."""
+        begun: list[Progress] = []
+
+        def report(message: str, percentage: int | None) -> None:
+            if not current():
+                return
+            if not begun:
+                begun.append(Progress.begin(ls, f"glm-lsp: model {name}"))
+            log.info("model %s: %s", name, message)
+            if message in ("model loaded", "model unavailable"):
+                begun[0].end(message)
+            else:
+                begun[0].message(message, percentage, force=True)
+
+        return report
+
     service = GhostService(
-        ls.settings, index=ls.index, stores=ls.stores, progress=on_progress, on_error=on_error
+        ls.settings,
+        index=ls.index,
+        stores=ls.stores,
+        progress=on_progress,
+        on_error=on_error,
+        progress_for=progress_for,
     )
     try:
         service.start()

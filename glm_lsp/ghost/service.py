@@ -61,9 +61,13 @@ class GhostService:
         backend: ModelBackend | None = None,
         stable_layout: bool = True,
         backends: Mapping[str, ModelBackend] | None = None,
+        progress_for: Callable[[str], Report] | None = None,
     ) -> None:
         """``backend`` stands in for the single model, ``backends`` for named entries (tests,
-        benchmarks); otherwise each model's backend is made from its settings at load."""
+        benchmarks); otherwise each model's backend is made from its settings at load.
+        ``progress`` reports the first model's load; ``progress_for(name)`` gives the report
+        callback of a model the router loads later, on first use."""
+        self._progress_for = progress_for
         self.settings = settings
         self.index = index
         self.stable_layout = stable_layout  # False: the naive layout (benchmarks only)
@@ -80,7 +84,7 @@ class GhostService:
         self.slots = build_slots(settings, on_error, backend, backends)
         # The first model reports load progress (it loads at start; others load on first use).
         self.primary = next(iter(self.slots.values()))
-        self.primary._progress_cb = progress
+        self.primary.progress = progress
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -97,6 +101,8 @@ class GhostService:
     def _start_slot(self, slot: ModelSlot) -> None:
         """Start ``slot``'s load; first unload the least recently used local model when
         ``models.maxLoaded`` would be exceeded (off the loop: unloading joins a thread)."""
+        if slot.progress is None and self._progress_for is not None:
+            slot.progress = self._progress_for(slot.name)
         victim = lru_victim(self.slots, slot, self.settings.models.max_loaded)
         if victim is not None:
             log.info("unloading model %s (models.maxLoaded)", victim.name)

@@ -82,7 +82,7 @@ class ModelSlot:
         self.name = name
         self.settings = settings  # whose ``model`` section describes this model
         self.backend = backend
-        self._progress_cb = progress
+        self.progress = progress
         self._error_cb = on_error
         self._loop: asyncio.AbstractEventLoop | None = None
         self.state = "idle"  # idle | loading | ready | failed | unconfigured | disabled
@@ -186,7 +186,7 @@ class ModelSlot:
         self.loaded.set()  # after the report, as in _fail
 
     def _report(self, message: str, percentage: int | None) -> None:
-        cb = self._progress_cb
+        cb = self.progress
         if cb is not None:
             self._dispatch(cb, message, percentage)
 

@@ -210,3 +210,24 @@ def test_bad_entries_and_rules_are_reported_and_dropped() -> None:
     assert [e.name for e in settings.models.entries] == ["ok"]
     assert settings.route.rules == ()
     assert len(errors) == 3 and all("ignored" in e for e in errors)
+
+
+async def test_a_model_loaded_on_first_use_reports_its_own_progress() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def progress_for(name: str) -> Any:
+        return lambda message, _pct: seen.append((name, message))
+
+    rules = [{"name": "all", "models": ["big"]}]
+    settings = _settings({"route": {"rules": rules}})
+    backends = {"small": FakeBackend(), "big": FakeBackend(lambda _p: "x + 2")}
+    service = GhostService(settings, backends=backends, progress_for=progress_for)
+    service.start()  # loads "small" only (the first entry)
+    assert service.slots["big"].state == "idle"
+    first = await _ask(service, LINE_SRC)  # routed to "big": starts its load, not ready yet
+    assert first.skipped == [("big", "not ready (loading)")] or first.model == "big"
+    assert await service.slots["big"].wait_loaded(5)
+    await asyncio.sleep(0.05)  # the load callbacks run on the loop
+    assert ("big", "model loaded") in seen
+    assert (await _ask(service, "def g(y):\n    return ‸\n")).model == "big"
+    service.close()
