@@ -141,11 +141,13 @@ async def test_a_model_that_fails_to_load_is_skipped_with_one_message() -> None:
     service = GhostService(settings, on_error=errors.append, backends={"big": big, "small": small})
     service.start()
     await service.slots["big"].wait_loaded(5)
-    for _ in range(3):
+    deadline = time.monotonic() + 10
+    while True:
         out = await _ask(service, LINE_SRC)
-        if out.model == "small" and out.text:
+        if (out.model == "small" and out.text) or time.monotonic() > deadline:
             break
         await service.slots["small"].wait_loaded(5)  # the router started it on first use
+        await asyncio.sleep(0.05)
     assert (out.model, out.text) == ("small", "x + 1")
     assert errors == ["big.gguf is truncated"]
     assert service.stats()["model"]["routes"]["big"]["state"] == "failed"
@@ -224,8 +226,8 @@ async def test_a_model_loaded_on_first_use_reports_its_own_progress() -> None:
     service = GhostService(settings, backends=backends, progress_for=progress_for)
     service.start()  # loads "small" only (the first entry)
     assert service.slots["big"].state == "idle"
-    first = await _ask(service, LINE_SRC)  # routed to "big": starts its load, not ready yet
-    assert first.skipped == [("big", "not ready (loading)")] or first.model == "big"
+    await _ask(service, LINE_SRC)  # routed to "big": starts its load
+    assert service.slots["big"].state in ("loading", "ready")
     assert await service.slots["big"].wait_loaded(5)
     await asyncio.sleep(0.05)  # the load callbacks run on the loop
     assert ("big", "model loaded") in seen
