@@ -76,4 +76,3 @@ def ghost_summary(out: GhostOutcome) -> dict[str, object]:
         "rules_applied": [step.rule for step in out.steps],
         "timings_ms": {k: round(v, 2) for k, v in out.timings_ms.items()},
     }
-

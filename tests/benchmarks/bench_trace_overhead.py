@@ -94,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     print(
-        f"{len(files)} files x {args.rounds} rounds: {len(samples['on'])} timed requests "
-        "per server"
+        f"{len(files)} files x {args.rounds} rounds: {len(samples['on'])} timed requests per server"
     )
     print(f"{'':<34}{'trace off':>11}{'trace on':>11}{'change':>9}")
     for name, q in (("client p50 (ms)", 50), ("client p95 (ms)", 95)):
