@@ -18,6 +18,7 @@ def register_capability(client: LanguageClient, params: lsp.RegistrationParams) 
     allow it, as VS Code does); pytest-lsp fails a test on a server request it cannot answer."""
     client.__dict__.setdefault("glm_test_registrations", []).extend(params.registrations)
 
+
 TINY_MODEL = Path(__file__).resolve().parents[2] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 """The random-weights test model: plumbing tests (it writes noise, fast)."""
 
