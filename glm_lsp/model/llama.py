@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from glm_lsp.model.backend import (
     CancelToken,
     Generation,
@@ -32,6 +30,7 @@ from glm_lsp.model.backend import (
 from glm_lsp.model.catalog import template_for_file
 from glm_lsp.model.gguf_info import GgufInfo, validate_model_file
 from glm_lsp.model.llama_setup import (
+    common_prefix,
     default_threads,
     log_state,
     resolve_gpu_layers,
@@ -54,16 +53,6 @@ def default_tiny_model_path() -> Path:
     the wheel) for plumbing tests. The embedded default model is the catalog's ``default`` entry
     instead."""
     return Path(__file__).resolve().parents[2] / "models" / "tiny" / TINY_MODEL_FILE
-
-
-def common_prefix(cached: Any, ids: list[int]) -> int:
-    """Length of the shared start of ``cached`` (a numpy array) and ``ids``, vectorized: this
-    runs on every keystroke over prompts of thousands of tokens."""
-    n = min(len(cached), len(ids))
-    if n == 0:
-        return 0
-    differ = np.flatnonzero(np.asarray(cached[:n]) != np.asarray(ids[:n], dtype=np.int64))
-    return int(differ[0]) if differ.size else n
 
 
 class LlamaBackend:

@@ -9,6 +9,8 @@ import logging
 import os
 from typing import Any
 
+import numpy as np
+
 from glm_lsp.model.backend import ModelLoadError
 from glm_lsp.model.gguf_info import GgufInfo
 
@@ -78,3 +80,13 @@ def resolve_gpu_layers(setting: int | str) -> int:
         raise ModelLoadError(
             f'model.gpuLayers must be "auto" or a number, not {setting!r}'
         ) from None
+
+
+def common_prefix(cached: Any, ids: list[int]) -> int:
+    """Length of the shared start of ``cached`` (a numpy array) and ``ids``, vectorized: this
+    runs on every keystroke over prompts of thousands of tokens."""
+    n = min(len(cached), len(ids))
+    if n == 0:
+        return 0
+    differ = np.flatnonzero(np.asarray(cached[:n]) != np.asarray(ids[:n], dtype=np.int64))
+    return int(differ[0]) if differ.size else n
