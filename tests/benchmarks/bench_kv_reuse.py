@@ -55,6 +55,7 @@ async def _replay(
     settings: Settings, text: str, stable: bool, keys: int, typed: str = FUNCTION
 ) -> dict[str, float]:
     service = GhostService(settings, stable_layout=stable)
+    service.gate.repair = False  # one generation per keystroke: the layout is what is measured
     service.start()
     if not await service.wait_loaded(120):
         raise SystemExit(f"model did not load: {service.error}")

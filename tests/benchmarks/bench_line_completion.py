@@ -60,6 +60,7 @@ from bench_ranking import choose_files  # noqa: E402
 from glm_lsp.config import Settings  # noqa: E402
 from glm_lsp.ghost.mode import Mode, choose_mode  # noqa: E402
 from glm_lsp.ghost.postprocess import clean  # noqa: E402
+from glm_lsp.ghost.request import prompt_budget  # noqa: E402
 from glm_lsp.model.backend import Generation  # noqa: E402
 from glm_lsp.syntax.context import CursorContext, build_context  # noqa: E402
 from glm_lsp.syntax.languages import spec_for  # noqa: E402
@@ -298,7 +299,9 @@ class ServerPath:
 
     def info(self) -> dict[str, Any]:
         """The backend's ``info()`` plus the prompt budget the service computes from it."""
-        return {**self.backend.info(), "prompt_budget": self.service.budget().total}
+        slot = self.service.primary
+        budget = prompt_budget(slot.settings, slot.backend).total
+        return {**self.backend.info(), "prompt_budget": budget}
 
     def document(self, text: str, path: Path, uri_tag: str = "") -> ParsedDocument:
         spec = spec_for("python")
