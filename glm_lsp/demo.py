@@ -179,9 +179,11 @@ def model_options() -> dict[str, Any]:
         "       6.5M-parameter model trained on Python, here, in 88 CPU minutes. It shows the\n"
         "       pipeline end to end; its suggestions are weak (it does not beat a trivial\n"
         "       baseline on line completion). Set GLM_LSP_MODEL to a real GLM GGUF\n"
-        "       (codegeex4-all-9b) for useful ghost text."
+        "       (codegeex4-all-9b) for useful ghost text. The demo turns the confidence gate\n"
+        "       off (inline.minConfidence 0) to show what the model writes: at its `auto`\n"
+        "       threshold an editor shows this model's ghost text at about 5% of positions."
     )
-    return {"model": {"threads": 2}}
+    return {"model": {"threads": 2}, "inline": {"minConfidence": 0}}
 
 
 async def _demo(root: Path, items: int, verbose: int) -> int:
