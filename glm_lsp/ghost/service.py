@@ -36,6 +36,7 @@ from glm_lsp.ghost.references import References
 from glm_lsp.ghost.request import PreparedRequest, RequestInputs, prepare, template_of
 from glm_lsp.ghost.results import ResultCache
 from glm_lsp.ghost.route import RouteChoice, RouteRequest, choose, matches, rules_for
+from glm_lsp.ghost.secrets import is_secret_file
 from glm_lsp.ghost.slot import ModelSlot
 from glm_lsp.ghost.suggestions import InlineSuggestion, candidate_from_text
 from glm_lsp.model.backend import CancelToken, ModelBackend
@@ -215,6 +216,9 @@ class GhostService:
     ) -> str | None:
         if not any(s.state in ("ready", "loading", "idle") for s in self.slots.values()):
             out.none(f"model {self.primary.state}")
+            return None
+        if doc.path and is_secret_file(doc.path):
+            out.none("a secret file (.env, keys, credentials): nothing is sent to a model")
             return None
         mode = choose_mode(ctx, self.settings.inline.mode)
         out.stage("mode")

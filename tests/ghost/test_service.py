@@ -14,6 +14,7 @@ from fake_backend import FakeBackend
 from glm_lsp.cache import Stores
 from glm_lsp.config import Settings
 from glm_lsp.ghost.mode import choose_mode
+from glm_lsp.ghost.outcome import GhostOutcome
 from glm_lsp.ghost.request import context_tokens, prompt_budget
 from glm_lsp.ghost.service import GhostService
 from glm_lsp.ghost.suggestions import InlineSuggestion, candidate_from_text
@@ -546,4 +547,17 @@ async def test_block_cut_by_max_tokens_drops_its_partial_last_line() -> None:
     service = await _service(backend, _settings(max_tokens=len(answer)))
     out = await _inline(service, "def f(xs):\n    ‸\n")
     assert [s.text for s in out] == ["total = 0\n    for x in xs:\n        total += x"]
+    service.close()
+
+
+async def test_no_ghost_request_from_a_secret_file() -> None:
+    backend = FakeBackend(lambda _p: "x + 1")
+    service = await _service(backend)
+    text = "OPENAI_API_KEY="
+    spec = spec_for("python")
+    doc = ParsedDocument("file:///w/.env", "/w/.env", "plaintext", None, text, 1, None)
+    out = GhostOutcome()
+    assert await service.inline(doc, len(text), _ctx(doc, len(text)), CancelToken(), out) == []
+    assert backend.prompts == [] and out.why_none is not None and "secret" in out.why_none
+    assert spec is not None
     service.close()
