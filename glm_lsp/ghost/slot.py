@@ -292,6 +292,9 @@ class ModelSlot:
             return gen
         ticket = worker.submit(prep.request)
         future = asyncio.ensure_future(ticket.wait())
+        # When the request is cancelled, nobody awaits the generation any more; its outcome
+        # (Cancelled) must still be read, or asyncio logs "exception was never retrieved".
+        future.add_done_callback(_retrieve)
         self.inflight[prep.key] = future
         try:
             gen = await asyncio.shield(future)
@@ -327,6 +330,11 @@ class ModelSlot:
         if message != self._last_error:
             self._last_error = message
             log.warning("model %s request failed: %s", self.name, message)
+
+
+def _retrieve(future: asyncio.Future[Generation]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _note_generation(out: GhostOutcome, gen: Generation) -> None:

@@ -559,3 +559,27 @@ async def test_no_ghost_request_from_a_secret_file() -> None:
     assert await service.inline(doc, len(text), _ctx(doc, len(text)), CancelToken(), out) == []
     assert backend.prompts == [] and out.why_none is not None and "secret" in out.why_none
     service.close()
+
+
+async def test_a_cancelled_request_leaves_no_unretrieved_exception() -> None:
+    """The client cancels an inline request mid-generation: the generation's outcome is read
+    (no "Task exception was never retrieved" in the log)."""
+    import gc
+
+    backend = FakeBackend(lambda _p: "x" * 50, token_s=0.02)
+    service = await _service(backend)
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    doc, offset = _doc("y = ‸\n")
+    task = asyncio.ensure_future(service.inline(doc, offset, _ctx(doc, offset), CancelToken()))
+    assert await asyncio.to_thread(backend.started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(backend.stopped.wait, 5)
+    await asyncio.sleep(0.1)
+    gc.collect()
+    await asyncio.sleep(0)
+    assert [c for c in reported if "never retrieved" in str(c.get("message"))] == []
+    service.close()
