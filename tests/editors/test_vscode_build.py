@@ -72,6 +72,7 @@ def test_prettier_formatted() -> None:
         "src",
         "../../tests/editors/vscode_e2e.js",
         "../../tests/editors/vscode_install_e2e.js",
+        "../../tests/editors/e2e_driver.js",
     )
     assert proc.returncode == 0, (
         "run `npm run format` in editors/vscode\n" + proc.stdout + proc.stderr

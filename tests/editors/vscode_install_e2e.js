@@ -8,8 +8,8 @@
 'use strict';
 const { spawn, execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
+const { need, check, sleep, waitFor, freePort, run } = require('./e2e_driver');
 
 const env = process.env;
 const NODE_DIR = path.join(__dirname, 'node', 'node_modules');
@@ -25,50 +25,6 @@ const DOT_LINE = Number(need('GLM_E2E_DOT_LINE')); // 0-based
 const MEMBERS = (env.GLM_E2E_MEMBERS || '').split(',').filter(Boolean);
 const TMP = need('GLM_E2E_TMP');
 const SHOTS = path.join(TMP, 'screenshots');
-
-function need(name) {
-  const value = env[name];
-  if (value === undefined || value === '') {
-    console.log(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-let checks = 0;
-let failures = 0;
-function check(name, ok, detail) {
-  checks += 1;
-  if (ok) {
-    console.log(`ok   ${name}`);
-  } else {
-    failures += 1;
-    console.log(`FAIL ${name}${detail === undefined ? '' : `: ${JSON.stringify(detail)}`}`);
-  }
-  return ok;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(ms, fn, every = 250) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    await sleep(every);
-  }
-  return undefined;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** User settings; `trusted: false` opens the folder in restricted mode, without a prompt. */
 function writeUserSettings(ud, trusted) {
@@ -359,12 +315,4 @@ async function main() {
   }
 }
 
-main()
-  .catch((error) => {
-    failures += 1;
-    console.log(`FAIL driver crashed: ${error && error.stack ? error.stack : error}`);
-  })
-  .finally(() => {
-    console.log(`${checks} check(s), ${failures} failure(s)`);
-    process.exit(failures === 0 ? 0 : 1);
-  });
+run(main);
