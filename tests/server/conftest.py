@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_helpers import TINY_MODEL
+from lsp_helpers import CONFIG, TINY_MODEL
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 from glm_lsp.model.catalog import data_path
 
 SAMPLE = data_path("sample_workspace")  # package data, as an installed glm-lsp has it
 # Hermetic: no model from the environment, and the shipped catalog (whose embedded default,
 # glm-code-tiny, is what a server with default settings loads).
-SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
-CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
-)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -57,3 +58,10 @@ class FakeOpenAI:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def fake_server(answer: str) -> Iterator[FakeOpenAI]:
+    """Body of a pytest fixture: the server for the test, closed after it."""
+    server = FakeOpenAI(answer)
+    yield server
+    server.close()

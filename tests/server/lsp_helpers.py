@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import default_feature
 
 
@@ -18,6 +20,13 @@ def register_capability(client: LanguageClient, params: lsp.RegistrationParams) 
     allow it, as VS Code does); pytest-lsp fails a test on a server request it cannot answer."""
     client.__dict__.setdefault("glm_test_registrations", []).extend(params.registrations)
 
+
+SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
+"""Hermetic: no model from the environment, and the shipped catalog."""
+CONFIG = ClientServerConfig(
+    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
+)
+"""The real server as a subprocess over stdio (pytest-lsp)."""
 
 TINY_MODEL = Path(__file__).resolve().parents[2] / "models" / "tiny" / "glm-tiny-q8_0.gguf"
 """The random-weights test model: plumbing tests (it writes noise, fast)."""

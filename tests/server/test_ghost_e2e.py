@@ -5,8 +5,6 @@ server on loopback, so the answer is known and the assertions are exact."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,26 +12,17 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from fake_openai import FakeOpenAI
-from lsp_helpers import inline
+from fake_openai import FakeOpenAI, fake_server
+from lsp_helpers import CONFIG, inline
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 pytestmark = pytest.mark.slow
-
-SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
-
-
-CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
-)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI("als_sum(values)")
-    yield server
-    server.close()
+    yield from fake_server("als_sum(values)")
 
 
 @pytest_lsp.fixture(config=CONFIG)

@@ -7,8 +7,6 @@ answered and why others were skipped."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,27 +14,21 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from fake_openai import FakeOpenAI
-from lsp_helpers import TINY_MODEL, command, inline, open_doc
+from fake_openai import FakeOpenAI, fake_server
+from lsp_helpers import CONFIG, TINY_MODEL, command, inline, open_doc
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 from glm_lsp.model.catalog import data_path
 
 pytestmark = pytest.mark.slow
 
-SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
-CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
-)
 EMBEDDED = data_path("models") / "glm-code-tiny-q8_0.gguf"
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI("als_sum(values)")
-    yield server
-    server.close()
+    yield from fake_server("als_sum(values)")
 
 
 @pytest_lsp.fixture(config=CONFIG)

@@ -8,9 +8,7 @@ default for a remote backend)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +16,13 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from fake_openai import FakeOpenAI
-from lsp_helpers import barrier, inline, insert, open_file, wait_indexed
+from fake_openai import FakeOpenAI, fake_server
+from lsp_helpers import CONFIG, barrier, inline, insert, open_file, wait_indexed
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 pytestmark = pytest.mark.slow
 
-SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
-CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
-)
 
 OPENAI_KEY = "sk-" + "proj-" + "Xq7Lm2Pz9Rt4Vw8Yb1Nc6Hf0Jd5Sa3Eu"
 SECRET_KEY = "k3J9xQ2mLp8ZrT4vW7yB1nC6hF0dG5sA9eU2iO3q"  # 40 random characters
@@ -39,9 +33,7 @@ APP = "from settings import SECRET_KEY\n\n\ndef sign(message):\n    return \n"
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI("hmac(message)")
-    yield server
-    server.close()
+    yield from fake_server("hmac(message)")
 
 
 @pytest.fixture

@@ -22,29 +22,23 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "server"))
 
-from fake_openai import FakeOpenAI  # noqa: E402
-from lsp_helpers import inline  # noqa: E402
+from fake_openai import FakeOpenAI, fake_server  # noqa: E402
+from lsp_helpers import CONFIG, inline  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("GLM_LSP_MODEL", "GLM_LSP_CATALOG")}
-CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "glm_lsp", "--stdio"], server_env=SERVER_ENV
-)
 TEXT = "def mean(values):\n    total = tot\n    return total\n"
 ANSWER = "als_sum(values)   \n    print(total)\n"
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(ANSWER)
-    yield server
-    server.close()
+    yield from fake_server(ANSWER)
 
 
 @pytest_lsp.fixture(config=CONFIG)
