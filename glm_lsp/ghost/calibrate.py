@@ -61,6 +61,7 @@ class Sample:
     why_none: str | None
     target: str = ""
     confidence: dict[str, Any] | None = None
+    draft: dict[str, Any] | None = None
 
 
 def python_files(root: Path, limit: int = 2000) -> list[Path]:
@@ -152,6 +153,7 @@ async def probe(service: GhostService, p: Probe, tag: str = "") -> Sample:
         why_none=out.why_none,
         target=p.target,
         confidence=out.confidence,
+        draft=out.draft,
     )
 
 

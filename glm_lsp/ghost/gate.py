@@ -73,6 +73,8 @@ class Gate:
             "no_logprobs": 0,
             "repairs_tried": 0,
             "repairs_shown": 0,
+            "drafts": 0,
+            "drafts_shown": 0,
         }
 
     def threshold(self, model: Path | None) -> tuple[float | None, str]:

@@ -44,6 +44,8 @@ class GhostOutcome:
     """The confidence gate hid it (or stopped its generation early)."""
     repair: dict[str, Any] | None = None
     """A regeneration after a rejection (``ghost/repair.py``): why, how, what it gave."""
+    draft: dict[str, Any] | None = None
+    """A context draft (``ghost/drafts.py``): the vote, its score, whether it was shown."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 

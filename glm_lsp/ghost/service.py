@@ -27,6 +27,7 @@ from glm_lsp.analysis.index import WorkspaceIndex
 from glm_lsp.cache import Stores
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.config import Settings
+from glm_lsp.ghost.drafts import with_draft
 from glm_lsp.ghost.gate import Gate
 from glm_lsp.ghost.mode import Mode, choose_mode
 from glm_lsp.ghost.models import build_slots, lru_victim, slot_stats
@@ -75,6 +76,9 @@ class GhostService:
         self.cache = ResultCache(stores.results if stores is not None else None)
         self.references = References(index)
         self.gate = Gate(settings.inline.min_confidence)
+        self.drafts = True
+        """LINE mode: offer the rest of the line found elsewhere in the document when the
+        model scores it higher than its own suggestion (``ghost/drafts.py``)."""
         self._prepare_lock = threading.Lock()
         self._seq = {"inline": 0, "candidates": 0}
         self._counts = {"requests": 0, "cancelled": 0, "suggestions": 0, "typeahead_hits": 0}
@@ -264,6 +268,8 @@ class GhostService:
             out.none("superseded while the prompt was built")
             return None
         text = await self._generate_and_clean(slot, prep, mode, out)
+        if self.drafts and mode is Mode.LINE:  # a context draft (ghost/drafts.py)
+            text = await with_draft(self.gate, slot, doc.text, offset, text, prep, out)
         if text is not None:
             slot.counts.answered += 1
             slot.typeahead.remember(doc.uri, doc.text, offset, text)

@@ -55,7 +55,10 @@ class GenerationRequest:
     log-probability of the first generated line falls below it, because the suggestion could
     no longer pass the gate (finish reason ``"low_confidence"``). ``ban_first_ids``: token ids
     the first generated token may not be (repair by regeneration; backends that cannot ban
-    ignore it).
+    ignore it). ``forced``: text the generation must start with (a context draft the model is
+    asked to judge, ``ghost/drafts.py``): its tokens are fed instead of sampled and reported in
+    ``text`` and ``logprobs`` like generated ones, so the draft is scored by the model's own
+    probabilities; only backends with ``forces_tokens = True`` honour it (llama).
     """
 
     prompt: str
@@ -66,6 +69,7 @@ class GenerationRequest:
     segments: tuple[tuple[str, bool], ...] = ()
     min_logprob: float | None = None
     ban_first_ids: tuple[int, ...] = ()
+    forced: str = ""
 
 
 TokenLogprob = tuple[str, float]

@@ -37,7 +37,7 @@ from glm_lsp.model.llama_setup import (
     route_native_logs,
     train_context,
 )
-from glm_lsp.model.logprobs import FirstLine, LlamaScorer, ban_first
+from glm_lsp.model.logprobs import FirstLine, LlamaScorer, steering
 from glm_lsp.model.templates import Template, select_template
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class LlamaBackend:
     """``ModelBackend`` over ``llama_cpp.Llama`` (see the module doc for why it looks like this)."""
 
     name = "llama"
+    forces_tokens = True  # honours GenerationRequest.forced (a draft scored by the model)
 
     def __init__(
         self,
@@ -352,7 +353,9 @@ class LlamaBackend:
         out_ids: list[int] = []
         finish = "length"
         scorer, line, lps = LlamaScorer(llm), FirstLine(req.min_logprob), []
-        ban = [ban_first(len(ids), req.ban_first_ids)] if req.ban_first_ids else None
+        forced = list(llm.tokenize(req.forced.encode(), add_bos=False, special=False))
+        max_tokens = max(max_tokens, min(len(forced) + 1, self.context_size - len(ids)))
+        steer = steering(len(ids), req.ban_first_ids, forced)  # repair's ban, a draft's tokens
         for tok in llm.generate(
             ids,
             temp=req.temperature,
@@ -360,7 +363,7 @@ class LlamaBackend:
             top_p=0.95,
             min_p=0.05,
             repeat_penalty=1.0,
-            logits_processor=ban,
+            logits_processor=steer,
         ):
             if token.cancelled:
                 finish = "cancelled"

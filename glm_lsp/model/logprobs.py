@@ -84,6 +84,32 @@ def ban_first(prompt_len: int, banned: tuple[int, ...]) -> Any:
     return process
 
 
+def force_tokens(prompt_len: int, forced: list[int]) -> Any:
+    """A llama-cpp ``logits_processor`` that makes the first generated tokens ``forced`` (a
+    context draft, ``GenerationRequest.forced``): every other token's logit is set to -inf, so
+    greedy sampling takes the forced one. The processor works on the sampler's copy of the
+    logits, so ``LlamaScorer`` still reads the model's own probability of each forced token."""
+
+    def process(input_ids: Any, scores: Any) -> Any:
+        i = len(input_ids) - prompt_len
+        if 0 <= i < len(forced) and forced[i] < len(scores):
+            keep = scores[forced[i]]
+            scores[:] = -np.inf
+            scores[forced[i]] = keep
+        return scores
+
+    return process
+
+
+def steering(prompt_len: int, banned: tuple[int, ...], forced: list[int]) -> list[Any] | None:
+    """The ``logits_processor`` list of one generation: a banned first token (repair), forced
+    first tokens (a draft), or neither (``None``: sampling untouched)."""
+    out = [ban_first(prompt_len, banned)] if banned else []
+    if forced:
+        out.append(force_tokens(prompt_len, forced))
+    return out or None
+
+
 def openai_logprobs(choice: Mapping[str, Any]) -> list[TokenLogprob] | None:
     """The tokens and log-probabilities of one OpenAI completions ``choice`` (a stream chunk or
     the whole answer); ``None`` when the server sent none."""
