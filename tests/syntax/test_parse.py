@@ -247,3 +247,27 @@ def test_a_parse_that_runs_out_of_time_leaves_the_document_without_a_tree(
     assert calls == []  # not retried at a similar size
     monkeypatch.setattr(parse_mod, "PARSE_BUDGET_S", 1.0)
     assert trees.update("file:///soup.ts", "let x = 1;\n", 3).tree is not None  # much smaller
+
+
+def test_a_stopped_parse_leaves_the_parser_clean() -> None:
+    """tree-sitter keeps a halted parse's stack to resume it on the parser's next call, whatever
+    text that is: memory grew by megabytes per slow document under random traffic, and the next
+    document's parse continued the old one's. After a stop the thread's parser starts afresh."""
+    import glm_lsp.syntax.parse as parse_mod
+
+    rng = random.Random(5)
+    soup = "".join(rng.choice("(){}[]<>'\"`:=;,.\t\n abc/*+-") for _ in range(60_000))
+    spec = spec_for("typescript")
+    assert spec is not None
+    with pytest.raises(parse_mod.ParseTooSlow):
+        parse_mod.parse_bytes(spec, soup.encode(), budget_s=0.0)
+    offsets: list[int] = []
+    source = b"let x = 1;\n"
+
+    def read(offset: int, _point: object) -> bytes:
+        offsets.append(offset)
+        return source[offset:]
+
+    tree = parse_mod._thread_parser(spec).parse(read)
+    assert offsets[0] == 0  # a resumed parse would ask for the old text's halt offset
+    assert tree is not None and tree.root_node.end_byte == len(source)
