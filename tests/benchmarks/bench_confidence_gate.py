@@ -175,6 +175,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"gate counters: open {stats['open']}\n               gated {stats['gated']}")
+
+    def drafts(xs: list[Sample]) -> list[str]:
+        found = [s for s in xs if s.draft is not None]
+        shown = [s for s in found if s.draft is not None and s.draft.get("shown")]
+        return [f"{len(found)}", f"{len(shown)}", em(shown), em([s for s in xs if s.exact])]
+
+    print("\nContext drafts (ghost/drafts.py; evaluation half):")
+    print(
+        markdown(
+            [["gate open", *drafts(open_s)], [f"gate {threshold:.4g}", *drafts(gated_s)]],
+            ["run", "drafts found", "drafts shown", "their exact match", "(all exact)"],
+        )
+    )
     lat = []
     for label, xs, key in (
         ("gate open", open_s, "open_model"),

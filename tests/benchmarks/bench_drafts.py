@@ -57,10 +57,10 @@ def evaluate(
     out = []
     for ms, p in zip(matches, probes, strict=True):
         draft = vote(ms, min_len, full, agree, share, longest)
-        out.append(draft or "")
+        out.append(draft.text if draft else "")
         if draft:
             drafted += 1
-            exact += draft == p.target
+            exact += draft.text == p.target
     return drafted, exact, out
 
 
