@@ -34,8 +34,12 @@ def being_defined(sym: Symbol, ctx: CursorContext, defining: str | None) -> bool
 
 def visible(sym: Symbol, offset: int, scope_starts: set[int]) -> bool:
     """In its scope's range, or in a scope the syntax layer says encloses the cursor (a
-    half-written statement can end the function's node before the cursor)."""
-    if sym.scope_end <= 0 and sym.scope_start <= 0:
+    half-written statement can end the function's node before the cursor). A module-level
+    name is visible anywhere in its file: its scope ends where the text did when it was
+    extracted, and a request answered from an earlier version's symbols while the user types at
+    the end of the file has its cursor past that end (every module name vanished from the
+    dropdown until the re-extraction landed)."""
+    if not sym.local or (sym.scope_end <= 0 and sym.scope_start <= 0):
         return True
     return sym.scope_start <= offset <= sym.scope_end or sym.scope_start in scope_starts
 

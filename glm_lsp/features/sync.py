@@ -19,6 +19,7 @@ from pygls.uris import to_fs_path
 from glm_lsp.documents import LspTextDocument
 from glm_lsp.indexing import INDEX_DELAY_S
 from glm_lsp.server import GlmServer
+from glm_lsp.syntax.parse import ParsedDocument
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 def register(ls: GlmServer) -> None:
     @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
-        _sync(ls, params.text_document.uri, params.text_document.language_id)
+        parsed = _sync(ls, params.text_document.uri, params.text_document.language_id)
+        if ls.engine is not None:
+            ls.engine.prefetch(parsed)  # symbols and imported modules, off the loop
 
     @ls.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
@@ -71,7 +74,9 @@ def register(ls: GlmServer) -> None:
                 indexer.from_disk(path, ls.settings.index.max_file_size)
 
 
-def _sync(ls: GlmServer, uri: str, language_id: str | None = None, index_delay: float = 0) -> None:
+def _sync(
+    ls: GlmServer, uri: str, language_id: str | None = None, index_delay: float = 0
+) -> ParsedDocument:
     """Bring the tree up to the client's text now, and the index after ``index_delay``."""
     doc = ls.workspace.get_text_document(uri)
     parsed = ls.trees.update(
@@ -79,6 +84,7 @@ def _sync(ls: GlmServer, uri: str, language_id: str | None = None, index_delay: 
     )
     if ls.indexer is not None:
         ls.indexer.document_changed(parsed, index_delay)
+    return parsed
 
 
 def _in_workspace(ls: GlmServer, path: str) -> bool:

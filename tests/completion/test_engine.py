@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,3 +254,113 @@ def test_a_member_seen_used_takes_the_kind_a_known_type_declares() -> None:
     )
     (merged,) = dedupe([seen, declared])
     assert merged.kind == "method" and merged.scope_distance == 3
+
+
+def _wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_first_request_does_not_wait_for_the_extraction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first dropdown in a file ran the whole extraction inside the request (39-172 ms on
+    stdlib files, ~1 s at 5 MB): now it answers from what is ready, marked incomplete, while
+    the extraction runs on the background thread."""
+    import glm_lsp.completion.engine as engine_mod
+
+    release = threading.Event()
+    real = engine_mod._extract
+
+    def held(*args: Any) -> Any:
+        release.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(engine_mod, "_extract", held)
+    engine = CompletionEngine(WorkspaceIndex(), background=True)
+    try:
+        doc, offset = doc_for("def parse(text):\n    return text\n\nvalue = par|\n", "python")
+        started = time.monotonic()
+        first = engine.complete(doc, offset)
+        assert time.monotonic() - started < 5  # not held by the extraction
+        assert first.is_incomplete
+        assert "parse" in names(first)  # a live word near the cursor
+        release.set()
+        _wait_until(lambda: engine.symbols_for(doc).fresh)
+        second = engine.complete(doc, offset)
+        assert not second.is_incomplete
+        top = second.items[0].candidate
+        assert top.name == "parse" and top.kind == "function"  # now from the symbols
+    finally:
+        release.set()
+        engine.close()
+
+
+def test_a_file_the_index_holds_answers_from_its_symbols_while_extracting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import glm_lsp.completion.engine as engine_mod
+
+    release = threading.Event()
+    real = engine_mod._extract
+    monkeypatch.setattr(engine_mod, "_extract", lambda *a: release.wait(10) and real(*a))
+    index = WorkspaceIndex()
+    disk = "class Reader:\n    def read_all(self):\n        pass\n" + "\n" * 20_000
+    index.update_file("/ws/reader.py", disk, "python")
+    engine = CompletionEngine(index, background=True)
+    try:
+        spec = spec_for("python")
+        text = disk + "value = Rea"
+        doc = ParsedDocument(
+            "file:///ws/reader.py", "/ws/reader.py", "python", spec, text, 1, parse_text(spec, text)
+        )
+        first = engine.complete(doc, len(text))
+        assert first.is_incomplete
+        top = first.items[0].candidate  # far from the cursor: not a live word
+        assert top.name == "Reader" and top.kind == "class"
+    finally:
+        release.set()
+        engine.close()
+
+
+def test_prefetch_extracts_an_opened_document_and_reads_its_imports() -> None:
+    engine = CompletionEngine(WorkspaceIndex(), background=True)
+    try:
+        doc, offset = doc_for("import json\nimport os.path\n\njson.|\n", "python")
+        engine.prefetch(doc)
+        _wait_until(lambda: engine.symbols_for(doc).fresh)
+        _wait_until(lambda: engine.index.modules.cached() >= 2)  # json, os.path (+ os)
+        result = engine.complete(doc, offset)
+        assert not result.is_incomplete and "dumps" in names(result)
+    finally:
+        engine.close()
+
+
+def test_module_names_stay_visible_while_typing_at_the_end_of_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the user types at the end of a file, requests use the previous version's symbols,
+    whose module scope ended at the previous end of the text: the cursor lay past it and every
+    module-level name dropped out of the dropdown until the re-extraction landed."""
+    import glm_lsp.completion.engine as engine_mod
+
+    engine = CompletionEngine(WorkspaceIndex(), background=True)
+    release = threading.Event()
+    try:
+        spec = spec_for("python")
+        v1 = "def parse_all(text):\n    return text\n" + "\n" * 5000
+        doc1 = ParsedDocument("file:///e.py", "/e.py", "python", spec, v1, 1, parse_text(spec, v1))
+        engine.prefetch(doc1)
+        _wait_until(lambda: engine.symbols_for(doc1).fresh)
+        real = engine_mod._extract
+        monkeypatch.setattr(engine_mod, "_extract", lambda *a: release.wait(10) and real(*a))
+        v2 = v1 + "result = pars"
+        doc2 = ParsedDocument("file:///e.py", "/e.py", "python", spec, v2, 2, parse_text(spec, v2))
+        result = engine.complete(doc2, len(v2))
+        top = result.items[0].candidate
+        assert top.name == "parse_all" and top.kind == "function"
+    finally:
+        release.set()
+        engine.close()
