@@ -236,13 +236,14 @@ class Client:
         result: dict[str, Any] = answer.result or {}
         return result
 
-    def settle(self) -> int:
-        """RSS once every request was answered and background work had 3 s of quiet."""
+    def settle(self) -> tuple[int, dict[str, Any]]:
+        """RSS once every request was answered and background work had 3 s of quiet, and the
+        server's stats."""
         for msg_id in self.pending():
             self.drain.wait(msg_id, MAX_WAIT_S)
-        self.stats()
+        stats = self.stats()
         time.sleep(3.0)
-        return rss_kb(self.server.proc.pid)
+        return rss_kb(self.server.proc.pid), stats
 
     # documents
 
@@ -361,6 +362,7 @@ class Soak:
         self.opens = 0
         self.samples: list[tuple[int, int, float]] = []  # edits, RSS kB, elapsed s
         self.phase_rss: list[int] = []
+        self.phase_stats: list[dict[str, Any]] = []
         warm = int(args.edits * args.warmup)
         rest = args.edits - warm
         self.ends = [warm] + [warm + rest * k // args.phases for k in range(1, args.phases + 1)]
@@ -414,7 +416,7 @@ class Soak:
         self.client = Client(self.server, self.drain, self.args.inflight)
         ready = self.wait_ready()
         load_s = time.monotonic() - started
-        rss_ready = self.client.settle()
+        rss_ready, _ = self.client.settle()
         edit_started = time.monotonic()
         while self.edits < self.args.edits:
             self.burst()
@@ -501,7 +503,9 @@ class Soak:
             rss = rss_kb(self.server.proc.pid)
             self.samples.append((self.edits, rss, time.monotonic()))
         if self.edits == self.ends[client.phase]:
-            self.phase_rss.append(client.settle())
+            rss, stats = client.settle()
+            self.phase_rss.append(rss)
+            self.phase_stats.append(stats)
             client.phase += 1
 
     def shutdown(self) -> tuple[int | None, float]:
@@ -571,22 +575,27 @@ class Soak:
             f"{edit_s:.0f} s"
         )
         names = ["warm-up"] + [f"phase {k}" for k in range(1, args.phases + 1)]
-        head = (
-            f"{'phase':<9}{'edits':>13}{'compl':>7}{'p50 ms':>8}{'p95 ms':>8}"
-            f"{'inline':>8}{'p50 ms':>8}{'p95 ms':>8}{'RSS MB':>8}"
-        )
         print()
-        print(head)
+        print(
+            f"{'':<22}{'completion (client)':>23}{'invoked inline':>24}{'didChange':>16}{'RSS':>8}"
+        )
+        print(
+            f"{'phase':<9}{'edits':>13}{'n':>7}{'p50 ms':>8}{'p95 ms':>8}"
+            f"{'n':>8}{'p50 ms':>8}{'p95 ms':>8}{'p50 ms':>8}{'p95 ms':>8}{'MB':>8}"
+        )
         first = 1
         for k, name in enumerate(names):
             if k >= len(self.phase_rss):
                 break
             comp = latencies("textDocument/completion", k)
             inl = latencies("textDocument/inlineCompletion", k, "invoked")
+            change = self.phase_stats[k].get("did_change", {})
             print(
                 f"{name:<9}{f'{first:,}-{self.ends[k]:,}':>13}{len(comp):>7}"
                 f"{pct(comp, 0.5):>8.1f}{pct(comp, 0.95):>8.1f}{len(inl):>8}"
-                f"{pct(inl, 0.5):>8.0f}{pct(inl, 0.95):>8.0f}{self.phase_rss[k] / 1024:>8.0f}"
+                f"{pct(inl, 0.5):>8.0f}{pct(inl, 0.95):>8.0f}"
+                f"{change.get('p50_ms', float('nan')):>8.2f}"
+                f"{change.get('p95_ms', float('nan')):>8.2f}{self.phase_rss[k] / 1024:>8.0f}"
             )
             first = self.ends[k] + 1
         comp = latencies("textDocument/completion", None)
@@ -594,6 +603,10 @@ class Soak:
         print(
             f"{'all':<9}{f'1-{self.edits:,}':>13}{len(comp):>7}{pct(comp, 0.5):>8.1f}"
             f"{pct(comp, 0.95):>8.1f}{len(inl):>8}{pct(inl, 0.5):>8.0f}{pct(inl, 0.95):>8.0f}"
+        )
+        print(
+            "didChange: the server's handler time, the last 2,048 edits before the phase's end; "
+            "RSS: after the phase, settled"
         )
         print()
         auto = [r for r in sent.values() if r.trigger == "automatic"]
