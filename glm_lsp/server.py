@@ -32,7 +32,7 @@ from glm_lsp.items import ResolveCache
 from glm_lsp.logs import LspLogHandler
 from glm_lsp.protocol import GlmProtocol, serve_stdio
 from glm_lsp.stats import Stats
-from glm_lsp.syntax.parse import DocumentTrees
+from glm_lsp.syntax.parse import BACKGROUND_PARSE_BYTES, DocumentTrees
 from glm_lsp.trace.writer import Tracer
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ class GlmServer(LanguageServer):
         self.log_handler = log_handler
         self.settings = Settings()
         self.stats = Stats()
-        self.trees = DocumentTrees()
+        self.trees = DocumentTrees(
+            background_bytes=BACKGROUND_PARSE_BYTES, on_parsed=self._document_parsed
+        )
         self.resolve_cache = ResolveCache()
         self.stores: Stores | None = None
         self.index: WorkspaceIndex | None = None
@@ -132,6 +134,12 @@ class GlmServer(LanguageServer):
         self.show(kind, text)
 
     # --- documents ------------------------------------------------------------------------------
+
+    def _document_parsed(self, uri: str) -> None:
+        """A big document's first parse landed (on the parse thread): extract its symbols."""
+        engine, doc = self.engine, self.trees.get(uri)
+        if engine is not None and doc is not None:
+            engine.prefetch(doc)
 
     def line_index(self, uri: str) -> LineIndex:
         """Line table of the document's current version (cached on the document)."""

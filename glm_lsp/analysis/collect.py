@@ -19,6 +19,7 @@ from glm_lsp.analysis.langs import LangInfo
 from glm_lsp.analysis.regions import DefRecord, Region
 from glm_lsp.analysis.symbols import Symbol
 from glm_lsp.analysis.typenames import GENERIC_TAIL, normalize_type, type_key
+from glm_lsp.foreground import pause_for_requests
 from glm_lsp.syntax.languages import LanguageSpec
 from glm_lsp.syntax.offsets import ByteOffsets, decode
 from glm_lsp.syntax.words import IDENTIFIER_BYTES
@@ -67,7 +68,8 @@ class Collector:
         self.is_c_family = spec.name in ("c", "cpp")
         self.class_names: dict[int, str | None] = {}
         self.outer: tuple[int, int] | None = None
-        self.deadline = time.monotonic() + EXTRACT_BUDGET_S
+        self.deadline = time.thread_time() + EXTRACT_BUDGET_S
+        """This thread's CPU time: pausing for requests (foreground.py) does not count."""
 
     def collect(
         self,
@@ -92,12 +94,15 @@ class Collector:
             cursor.set_max_start_depth(0)
             cursors.append((node, cursor))
         cursors.extend((node, QueryCursor(query)) for node in nodes)
-        if time.monotonic() > self.deadline:  # checked per region, and per 64 matches
+        pause_for_requests()
+        if time.thread_time() > self.deadline:  # checked per region, and per 64 matches
             raise ExtractTooSlow(f"over {EXTRACT_BUDGET_S} s")
         for node, cursor in cursors:
             for n, (_pattern, caps) in enumerate(cursor.matches(node)):
-                if n % 64 == 63 and time.monotonic() > self.deadline:
-                    raise ExtractTooSlow(f"over {EXTRACT_BUDGET_S} s")
+                if n % 64 == 63:
+                    pause_for_requests()
+                    if time.thread_time() > self.deadline:
+                        raise ExtractTooSlow(f"over {EXTRACT_BUDGET_S} s")
                 self._match(caps, region, skipped)
                 if "import" in caps:
                     span = caps["import"][0]

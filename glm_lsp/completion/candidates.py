@@ -17,6 +17,7 @@ Inside strings and comments there are no candidates. Every source runs wrapped: 
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -61,6 +62,9 @@ _POPULARITY_SHARE = 4
 _SELF_NAMES = {"self", "this", "cls", "Self"}
 _WORD_WINDOW = 4000
 _FRESH_WINDOW = 400
+MAX_UNPREFIXED_WORDS = 1000
+"""Words offered with nothing typed yet: the most frequent ones. Every identifier of a 5 MB
+file (26,000) was ranked for a request in its indentation (0.8 s)."""
 
 
 @dataclass
@@ -374,7 +378,12 @@ def _words(ctx: CursorContext, file: FileSymbols, out: CandidateSet, fresh: bool
     keywords = set(ctx.language.keywords) if ctx.language else set()
     attributes = sources.all_members(file)
     # The document has thousands of words: only those with a word part starting like the prefix.
-    words = sources.words_starting(file, ctx.prefix[:1]) if ctx.prefix else list(counts)
+    if ctx.prefix:
+        words = sources.words_starting(file, ctx.prefix[:1])
+    elif len(counts) > MAX_UNPREFIXED_WORDS:
+        words = heapq.nlargest(MAX_UNPREFIXED_WORDS, counts, key=counts.__getitem__)
+    else:
+        words = list(counts)
     for word in [*words, *sorted(near - counts.keys())]:
         if attributes.get(word, 0) >= counts.get(word, 0) > 0:
             continue  # only ever used as `x.word`: not a name in scope

@@ -15,6 +15,7 @@ import time
 
 from lsprotocol import types as lsp
 
+from glm_lsp import foreground
 from glm_lsp.completion.candidates import Candidate
 from glm_lsp.completion.engine import Gathered
 from glm_lsp.documents import cursor_line
@@ -54,7 +55,8 @@ def register(ls: GlmServer) -> None:
     async def completion(params: lsp.CompletionParams) -> Wire:
         started = time.perf_counter()
         try:
-            return await _complete(ls, params, pending)
+            with foreground.request():  # background extraction and parsing wait meanwhile
+                return await _complete(ls, params, pending)
         finally:
             ls.stats.observe("completion", (time.perf_counter() - started) * 1000.0)
 

@@ -189,6 +189,7 @@ def _shutdown(ls: GlmServer) -> None:
     close_trace(ls, wait=True)
     if ls.engine is not None:
         ls.engine.close()
+    ls.trees.shutdown()
     if ls.stores is not None:
         ls.stores.close()
     if ls.log_handler is not None:

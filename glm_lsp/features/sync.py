@@ -27,9 +27,12 @@ log = logging.getLogger(__name__)
 def register(ls: GlmServer) -> None:
     @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
-        parsed = _sync(ls, params.text_document.uri, params.text_document.language_id)
-        if ls.engine is not None:
-            ls.engine.prefetch(parsed)  # symbols and imported modules, off the loop
+        uri = params.text_document.uri
+        parsed = _sync(ls, uri, params.text_document.language_id)
+        if ls.engine is not None and not ls.trees.parsing(uri):
+            # Symbols and imported modules, off the loop (for a big document, once its first
+            # parse lands: GlmServer._document_parsed).
+            ls.engine.prefetch(parsed)
 
     @ls.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
@@ -43,7 +46,7 @@ def register(ls: GlmServer) -> None:
 
     @ls.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
     def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
-        if ls.trees.get(params.text_document.uri) is not None:
+        if ls.trees.has(params.text_document.uri):
             _sync(ls, params.text_document.uri)
 
     @ls.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -66,7 +69,7 @@ def register(ls: GlmServer) -> None:
             return
         for change in params.changes:
             path = to_fs_path(change.uri)
-            if not path or ls.trees.get(change.uri) is not None:
+            if not path or ls.trees.has(change.uri):
                 continue  # the open buffer, not the file on disk, is the truth
             if change.type == lsp.FileChangeType.Deleted:
                 indexer.forget(path)

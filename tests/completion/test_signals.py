@@ -98,3 +98,16 @@ def test_member_neighbours_learn_from_repeated_sequences() -> None:
 
 def test_member_neighbours_without_uses_is_empty() -> None:
     assert member_neighbours(make_ctx("x = 1\nobj.|", receiver="obj")) == ({}, {})
+
+
+def test_a_function_running_to_the_end_of_a_huge_text_is_scanned_near_the_cursor() -> None:
+    """Without a tree a function's scope ends with the text: each request counted every word
+    of a 5 MB document. The scan is cut to ``LOCAL_SPAN_CAP`` characters around the cursor."""
+    from glm_lsp.completion.signals import LOCAL_SPAN_CAP, local_span
+
+    far = "    far_away_name = 1\n" * 5_000
+    ctx = make_ctx("def f():\n" + far + "    near = 2\n    ne|\n" + far, function=True)
+    lo, hi = local_span(ctx)
+    assert ctx.offset - lo <= LOCAL_SPAN_CAP and hi - ctx.offset <= LOCAL_SPAN_CAP
+    counts = local_counts(ctx)
+    assert counts["near"] == 1 and counts["far_away_name"] < 2_000

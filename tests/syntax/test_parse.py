@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -271,3 +274,112 @@ def test_a_stopped_parse_leaves_the_parser_clean() -> None:
     tree = parse_mod._thread_parser(spec).parse(read)
     assert offsets[0] == 0  # a resumed parse would ask for the old text's halt offset
     assert tree is not None and tree.root_node.end_byte == len(source)
+
+
+def _held_parser(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make parses from scratch of more than 100 bytes wait for the returned event."""
+    import glm_lsp.syntax.parse as parse_mod
+
+    release = threading.Event()
+    real = parse_mod.parse_bytes
+
+    def held(spec: Any, data: bytes, old: Any = None, budget_s: float | None = None) -> Any:
+        if old is None and len(data) > 100:
+            assert release.wait(10)
+        return real(spec, data, old, budget_s)
+
+    monkeypatch.setattr(parse_mod, "parse_bytes", held)
+    return release
+
+
+def _wait_for(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_big_document_is_first_parsed_off_the_callers_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """didOpen of a 5 MB file parsed on the event loop (~0.5 s, every document's requests
+    waiting); past ``background_bytes`` the first parse runs on a thread and readers get the
+    text alone until it lands."""
+    release = _held_parser(monkeypatch)
+    parsed: list[str] = []
+    trees = DocumentTrees(background_bytes=100, on_parsed=parsed.append)
+    try:
+        text = "def f(x):\n    return x\n" * 20
+        doc = trees.update("file:///big.py", text, 1, "python")  # returns while the parse waits
+        assert doc.tree is None and trees.parsing("file:///big.py")
+        got = trees.get("file:///big.py")
+        assert got is not None and got.tree is None and got.text == text
+        small = trees.update("file:///small.py", "x = 1\n", 1, "python")
+        assert small.tree is not None  # small documents are parsed at once
+        release.set()
+        _wait_for(lambda: parsed == ["file:///big.py"])
+        assert not trees.parsing("file:///big.py")
+        done = trees.get("file:///big.py")
+        assert done is not None and done.tree is not None
+        assert str(done.tree.root_node) == str(parse_text(spec_for("python"), text).root_node)
+    finally:
+        release.set()
+        trees.shutdown()
+
+
+def test_edits_during_a_background_parse_are_caught_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = _held_parser(monkeypatch)
+    trees = DocumentTrees(background_bytes=100)
+    try:
+        v1 = "def f(x):\n    return x\n" * 20
+        trees.update("file:///e.py", v1, 1, "python")
+        v2 = v1.replace("return x", "return x + 1", 3) + "class C:\n    pass\n"
+        assert trees.update("file:///e.py", v2, 2).tree is None  # no second parse started
+        release.set()
+        _wait_for(lambda: not trees.parsing("file:///e.py"))
+        doc = trees.get("file:///e.py")
+        assert doc is not None and doc.version == 2 and doc.tree is not None
+        assert str(doc.tree.root_node) == str(parse_text(spec_for("python"), v2).root_node)
+    finally:
+        release.set()
+        trees.shutdown()
+
+
+def test_a_document_closed_during_its_background_parse_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = _held_parser(monkeypatch)
+    parsed: list[str] = []
+    trees = DocumentTrees(background_bytes=100, on_parsed=parsed.append)
+    try:
+        trees.update("file:///c.py", "x = 1\n" * 50, 1, "python")
+        trees.close("file:///c.py")
+        release.set()
+        trees.shutdown()
+        time.sleep(0.1)
+        assert trees.get("file:///c.py") is None and parsed == []
+    finally:
+        release.set()
+
+
+def test_a_parse_off_the_main_thread_hands_the_gil_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tree-sitter holds the GIL while it parses: a background first parse froze the event
+    loop as long as it ran. Off the main thread the parse pauses every few milliseconds."""
+    import glm_lsp.syntax.parse as parse_mod
+
+    pauses: list[float] = []
+    monkeypatch.setattr(parse_mod, "_HAND_OVER_S", 0.0)
+    monkeypatch.setattr(parse_mod.time, "sleep", pauses.append)
+    spec = spec_for("python")
+    assert spec is not None
+    text = "def f(x):\n    return [x, (x, {x: x})]\n" * 3000
+    parse_mod.parse_bytes(spec, text.encode())
+    assert pauses == []  # the main thread (the event loop's) has nobody to hand over to
+    trees: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: trees.append(parse_mod.parse_bytes(spec, text.encode()))
+    )
+    worker.start()
+    worker.join()
+    assert pauses and pauses[0] == 0
+    assert str(trees[0].root_node) == str(parse_text(spec, text).root_node)
