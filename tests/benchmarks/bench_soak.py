@@ -1,7 +1,7 @@
 """Soak (issue 11): thousands of edits in bursts and a thousand dropdowns on a real workspace,
 with the embedded model loaded; every request answered, no error, RSS growth < 10 % after warm-up.
 
-The workspace is a temporary copy of ~30 standard-library modules (24-3,300 lines). The server
+The workspace is a temporary copy of ~30 standard-library modules (28-3,343 lines). The server
 runs over stdio with default model settings (it loads the embedded glm-code-tiny) and indexes the
 copy. A seeded client then edits like a person, in bursts with pauses between them:
 
