@@ -150,3 +150,74 @@ def test_describe_failure_digs_out_the_cause() -> None:
             raise RuntimeError("outer") from inner
     except RuntimeError as exc:
         assert describe_failure(exc) == "line must be >= 0"
+
+
+def test_notifications_leave_no_future_behind(tmp_path: Path) -> None:
+    """pygls kept the Future of every didOpen/didChange/didClose (its generator handlers)
+    in ``_request_futures`` forever: one per keystroke (10,177 after the soak benchmark)."""
+    import asyncio
+    import json as _json
+
+    from glm_lsp.cli import create_server
+
+    server = create_server()
+    protocol = server.protocol
+    sent: list[bytes] = []
+
+    class Writer:
+        def write(self, data: bytes) -> None:
+            sent.append(data)
+
+        def close(self) -> None:
+            pass
+
+    protocol.set_writer(Writer())  # type: ignore[arg-type]
+
+    def deliver(message: dict[str, object]) -> None:
+        body = _json.dumps({"jsonrpc": "2.0", **message})
+        protocol.handle_message(_json.loads(body, object_hook=protocol.structure_message))
+
+    async def session() -> None:
+        deliver(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "processId": None,
+                    "rootUri": None,
+                    "capabilities": {},
+                    "initializationOptions": {
+                        "model": {"backend": "none"},
+                        "cache": {"dir": str(tmp_path / "cache")},
+                    },
+                },
+            }
+        )
+        deliver({"method": "initialized", "params": {}})
+        uri = (tmp_path / "a.py").as_uri()
+        item = {"uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n"}
+        deliver({"method": "textDocument/didOpen", "params": {"textDocument": item}})
+        for version in range(2, 52):
+            change = {
+                "range": {
+                    "start": {"line": 1, "character": 0},
+                    "end": {"line": 1, "character": 0},
+                },
+                "text": "y",
+            }
+            deliver(
+                {
+                    "method": "textDocument/didChange",
+                    "params": {
+                        "textDocument": {"uri": uri, "version": version},
+                        "contentChanges": [change],
+                    },
+                }
+            )
+        deliver({"method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}})
+        await asyncio.sleep(0.05)
+        assert len(protocol._request_futures) == 0
+        if server.engine is not None:
+            server.engine.close()
+
+    asyncio.run(session())
