@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from glm_lsp.analysis.builtins import builtin_members
 from glm_lsp.analysis.symbols import FileSymbols, Symbol
@@ -17,6 +18,8 @@ from glm_lsp.analysis.types import infer_type
 from glm_lsp.completion.matching import humps
 from glm_lsp.syntax.context import CursorContext
 from glm_lsp.syntax.words import IDENTIFIER_PATTERN
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from glm_lsp.analysis.index import WorkspaceIndex
@@ -196,14 +199,38 @@ def scan_members(text: str, receiver: str, skip: int = -1) -> dict[str, int]:
     return counts
 
 
-_ALL_MEMBERS: dict[int, tuple[FileSymbols, dict[str, int]]] = {}
+class PerFile(Generic[T]):
+    """Tables derived from one :class:`FileSymbols`, kept exactly as long as it lives.
+
+    Why weak: these caches held up to 17 files each, strongly; every version of a document
+    being edited is a new FileSymbols, so they pinned a dozen old versions' tables, and for a
+    2 MB file of random text one version's word buckets alone run to tens of MB."""
+
+    def __init__(self) -> None:
+        self._values: dict[int, T] = {}
+
+    def get(self, file: FileSymbols) -> T | None:
+        return self._values.get(id(file))
+
+    def put(self, file: FileSymbols, value: T) -> T:
+        key = id(file)
+        if key not in self._values:
+            weakref.finalize(file, self._values.pop, key, None)  # before the id is reused
+        self._values[key] = value
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+_ALL_MEMBERS: PerFile[dict[str, int]] = PerFile()
 
 
 def all_members(file: FileSymbols) -> dict[str, int]:
     """Every member name used after any receiver in the file, with its count (cached)."""
-    cached = _ALL_MEMBERS.get(id(file))
-    if cached is not None and cached[0] is file:
-        return cached[1]
+    cached = _ALL_MEMBERS.get(file)
+    if cached is not None:
+        return cached
     by_kind: dict[str, dict[str, int]] = {"name": {}, "type": {}}
     for (key, member), n in file.member_counts.items():
         table = by_kind.get(key.split(":", 1)[0])
@@ -212,13 +239,10 @@ def all_members(file: FileSymbols) -> dict[str, int]:
     counts = dict(by_kind["type"])
     for member, n in by_kind["name"].items():
         counts[member] = max(counts.get(member, 0), n)
-    if len(_ALL_MEMBERS) > 16:
-        _ALL_MEMBERS.clear()
-    _ALL_MEMBERS[id(file)] = (file, counts)
-    return counts
+    return _ALL_MEMBERS.put(file, counts)
 
 
-_BUCKETS: dict[int, tuple[FileSymbols, dict[str, list[str]], dict[str, list[Symbol]]]] = {}
+_BUCKETS: PerFile[tuple[dict[str, list[str]], dict[str, list[Symbol]]]] = PerFile()
 
 
 def _initials(name: str) -> set[str]:
@@ -227,9 +251,9 @@ def _initials(name: str) -> set[str]:
 
 def _buckets(file: FileSymbols) -> tuple[dict[str, list[str]], dict[str, list[Symbol]]]:
     """Words and symbols of a file by the initials of their word parts (built once per file)."""
-    cached = _BUCKETS.get(id(file))
-    if cached is not None and cached[0] is file:
-        return cached[1], cached[2]
+    cached = _BUCKETS.get(file)
+    if cached is not None:
+        return cached
     words: dict[str, list[str]] = {}
     for word in file.identifier_counts:
         for initial in _initials(word):
@@ -238,28 +262,22 @@ def _buckets(file: FileSymbols) -> tuple[dict[str, list[str]], dict[str, list[Sy
     for sym in file.symbols:
         for initial in _initials(sym.name):
             symbols.setdefault(initial, []).append(sym)
-    if len(_BUCKETS) > 16:
-        _BUCKETS.clear()
-    _BUCKETS[id(file)] = (file, words, symbols)
-    return words, symbols
+    return _BUCKETS.put(file, (words, symbols))
 
 
-_RECEIVERS: dict[int, tuple[FileSymbols, dict[str, int]]] = {}
+_RECEIVERS: PerFile[dict[str, int]] = PerFile()
 
 
 def receiver_counts(file: FileSymbols) -> dict[str, int]:
     """How often each simple name is used as a receiver (``name.member``) in the file."""
-    cached = _RECEIVERS.get(id(file))
-    if cached is not None and cached[0] is file:
-        return cached[1]
+    cached = _RECEIVERS.get(file)
+    if cached is not None:
+        return cached
     counts: dict[str, int] = {}
     for (key, _member), n in file.member_counts.items():
         if key.startswith("name:") and key[5:].isidentifier():
             counts[key[5:]] = counts.get(key[5:], 0) + n
-    if len(_RECEIVERS) > 16:
-        _RECEIVERS.clear()
-    _RECEIVERS[id(file)] = (file, counts)
-    return counts
+    return _RECEIVERS.put(file, counts)
 
 
 def warm(file: FileSymbols) -> None:
