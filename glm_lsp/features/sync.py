@@ -16,6 +16,7 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
+from glm_lsp import memory
 from glm_lsp.documents import LspTextDocument
 from glm_lsp.indexing import INDEX_DELAY_S
 from glm_lsp.server import GlmServer
@@ -28,6 +29,8 @@ def register(ls: GlmServer) -> None:
     @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
+        if len(params.text_document.text) >= memory.BIG_TEXT:
+            memory.release_soon()  # it may replace a big open version (a reopen)
         parsed = _sync(ls, uri, params.text_document.language_id)
         if ls.engine is not None and not ls.trees.parsing(uri):
             # Symbols and imported modules, off the loop (for a big document, once its first
@@ -39,7 +42,10 @@ def register(ls: GlmServer) -> None:
         started = time.perf_counter()
         try:
             uri = params.text_document.uri
-            _sync(ls, uri, index_delay=INDEX_DELAY_S)
+            before = ls.trees.get_text(uri)
+            parsed = _sync(ls, uri, index_delay=INDEX_DELAY_S)
+            if before is not None and len(before) >= memory.BIG_TEXT > len(parsed.text) * 2:
+                memory.release_soon()  # most of a big document went
             _note_edits(ls, uri)
         finally:
             ls.stats.observe("did_change", (time.perf_counter() - started) * 1000.0)
@@ -52,6 +58,9 @@ def register(ls: GlmServer) -> None:
     @ls.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        parsed = ls.trees.get_text(uri)
+        if parsed is not None and len(parsed) >= memory.BIG_TEXT:
+            memory.release_soon()  # its tree and tables go now
         ls.trees.close(uri)
         if ls.engine is not None:
             ls.engine.forget(uri)

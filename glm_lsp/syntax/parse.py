@@ -328,6 +328,12 @@ class DocumentTrees:
         with self._lock:
             return uri in self._docs
 
+    def get_text(self, uri: str) -> str | None:
+        """The newest text of ``uri`` (without parsing anything)."""
+        with self._lock:
+            state = self._docs.get(uri)
+            return state.doc.text if state is not None else None
+
     def parsing(self, uri: str) -> bool:
         """Whether a background first parse of ``uri`` is running."""
         with self._lock:

@@ -1,0 +1,45 @@
+"""Freed memory goes back to the system after a big document goes (memory.py)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import pytest
+
+from glm_lsp import memory
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_trim_runs_on_glibc() -> None:
+    assert memory.trim()
+
+
+def test_release_soon_coalesces_into_one_trim(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    done = threading.Event()
+
+    def fake(pad: int) -> int:
+        calls.append(pad)
+        done.set()
+        return 1
+
+    monkeypatch.setattr(memory, "_trim", fake)
+    for _ in range(5):
+        memory.release_soon(delay=0.05)
+    assert done.wait(5)
+    time.sleep(0.1)
+    assert calls == [0]
+    memory.release_soon(delay=0.01)  # a later event gets a trim of its own
+    deadline = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert calls == [0, 0]
+
+
+def test_no_trim_where_there_is_no_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "_trim", None)
+    assert not memory.trim()
+    memory.release_soon(delay=0.0)  # nothing scheduled, nothing raised
+    assert memory._timer is None
