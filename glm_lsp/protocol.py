@@ -31,6 +31,18 @@ from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
 
+
+class _QuietDeserializeErrors(logging.Filter):
+    """pygls logs every message it cannot read at ERROR with the whole cattrs traceback (~40
+    lines on stderr and in the client's log for one garbage message); GlmProtocol answers or
+    drops such a message and logs one line saying why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Unable to deserialize message")
+
+
+logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietDeserializeErrors())
+
 INVALID_PARAMS = -32602
 INVALID_REQUEST = -32600
 PARSE_ERROR = -32700

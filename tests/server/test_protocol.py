@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,25 @@ def test_notifications_leave_no_future_behind(tmp_path: Path) -> None:
             server.engine.close()
 
     asyncio.run(session())
+
+
+def test_an_unreadable_message_is_one_log_line_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from glm_lsp.cli import create_server
+    from glm_lsp.protocol import HANDLED
+
+    protocol = create_server().protocol
+    bad = {
+        "jsonrpc": "2.0",
+        "method": "textDocument/didChange",
+        "params": {
+            "textDocument": {"uri": "file:///a.py", "version": 2},
+            "contentChanges": [{"range": {"start": [], "end": []}, "text": "x"}],
+        },
+    }
+    with caplog.at_level(logging.DEBUG):
+        assert protocol.structure_message(bad) is HANDLED
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("Traceback" in m or "Unable to deserialize" in m for m in messages), messages
+    assert any("dropping malformed textDocument/didChange" in m for m in messages), messages
