@@ -55,8 +55,8 @@ _STEPS = (4096, 256, 16, 1)
 BACKGROUND_PARSE_BYTES = 64 * 1024
 """The server parses a document with no tree to start from (just opened, or its language
 changed) on a background thread past this size: the first parse of a 5 MB file held the event
-loop for ~0.5 s, freezing requests for every document (a first parse runs twice: under a time
-budget, then from the bytes). Until it lands, readers get the document without a tree."""
+loop for ~1 s, freezing requests for every document. Until it lands, readers get the document
+without a tree (and answer from its text)."""
 
 
 @dataclass
