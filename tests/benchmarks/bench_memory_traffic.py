@@ -1,11 +1,15 @@
 """Server memory under random and malformed traffic (issue 11): RSS every few hundred messages.
 
 The server gets :mod:`traffic`'s messages over stdio (random-code didOpen up to 2 MB with random
-languageIds, random and out-of-range didChange, didClose, requests with garbage params). Not a
-test: memory is **not** bounded yet (RSS grew from ~0.3 GB to ~1.1 GB within ~600 messages when
-last run), so this prints the growth for whoever fixes it:
+languageIds, random and out-of-range didChange, didClose, requests with garbage params). How much
+it holds at a moment depends on which documents are open and how big they are (a 2 MB document of
+random text takes a tree of ~160 MB); ``tests/server/test_memory_traffic.py`` checks that
+replaying the same traffic leaves nothing behind. The numbers are in the README::
 
-    python tests/benchmarks/bench_memory_traffic.py [--total 1500] [--every 300]
+    python tests/benchmarks/bench_memory_traffic.py [--total 3000] [--every 300]
+
+Run it from outside a checkout (``python -m glm_lsp`` takes the package from the current
+directory first), with ``PYTHONPATH=OLD_CHECKOUT`` and ``cd OLD_CHECKOUT`` for an older one.
 """
 
 from __future__ import annotations
