@@ -269,6 +269,17 @@ class WorkspaceIndex:
         with self._lock:
             return self._files.get(path)
 
+    def current(self, path: str, text: str, language_id: str | None = None) -> FileSymbols | None:
+        """The indexed symbols of ``path`` if they were extracted from exactly ``text`` (a
+        file opened unchanged: its extraction need not run again), else ``None``."""
+        spec = spec_for(language_id, path)
+        with self._lock:
+            key, fs = self._keys.get(path), self._files.get(path)
+        if key is None or fs is None:
+            return None
+        wanted = content_key(encode(text), spec.name if spec else None, SCHEMA_VERSION)
+        return fs if wanted == key else None
+
     def lookup(self, name: str, language: str | None = None) -> list[Symbol]:
         """Top-level definitions named ``name`` across the workspace."""
         with self._lock:

@@ -4,11 +4,13 @@ The request path must stay cheap (a dropdown within a few milliseconds on a 3,00
 so the per-document symbol extraction never runs inside a request: it is cached by ``(uri,
 version)`` and computed on a background thread, started when the document opens
 (:meth:`CompletionEngine.prefetch`, which also reads the modules it imports) and after typing
-pauses. A request answers from what is ready: the previous version's symbols (offsets a few
-characters off, which no feature notices), else, for a document whose first extraction is still
-running, the workspace index's symbols of its file (the text on disk) or none; names typed since
+pauses. A file opened unchanged takes the workspace index's symbols of that very text (no
+extraction at all). A request answers from what is ready: the previous version's symbols
+(offsets a few characters off, which no feature notices), else, while a document's first
+extraction runs, the index's symbols of its file (the text on disk) or none; names typed since
 then still appear through the words scanned live around the cursor, and such an answer is marked
-incomplete so the editor asks again. Measured in ``tests/benchmarks/bench_first_dropdown.py``.
+incomplete so the editor asks again (``features/completion.py`` first waits a little for that
+extraction, off the event loop). Measured in ``tests/benchmarks/bench_first_dropdown.py``.
 """
 
 from __future__ import annotations
@@ -251,7 +253,10 @@ class CompletionEngine:
         with self._lock:
             cached = self._symbols.get(doc.uri)
         if cached is None or cached.version < doc.version:
-            self._refresh_later(doc, quiet=0.0, imports=True)
+            indexed = None if cached is not None else self._indexed_exactly(doc)
+            if indexed is not None:  # opened unchanged: the index extracted this very text
+                self._store(doc.uri, doc.version, indexed)
+            self._refresh_later(doc, quiet=0.0, imports=True, extract=indexed is None)
 
     def symbols_for(self, doc: ParsedDocument) -> DocumentSymbols:
         """Symbols of ``doc``: of its current version when ready, else what is (see the module
@@ -267,8 +272,28 @@ class CompletionEngine:
         if cached is not None:
             self._refresh_later(doc)
             return DocumentSymbols(cached.symbols, False)
+        indexed = self._indexed_exactly(doc)
+        if indexed is not None:
+            self._store(doc.uri, doc.version, indexed)
+            self._refresh_later(doc, quiet=0.0, imports=True, extract=False)
+            return DocumentSymbols(indexed, True)
         self._refresh_later(doc, quiet=0.0, imports=True)
         return DocumentSymbols(self._stand_in(doc), False, complete=False)
+
+    def first_pending(self, uri: str) -> bool:
+        """The document has no symbols yet and its first extraction is running (the request
+        may wait a little for it: features/completion.py)."""
+        with self._lock:
+            return uri not in self._symbols and uri in self._pending
+
+    def _indexed_exactly(self, doc: ParsedDocument) -> FileSymbols | None:
+        if not doc.path:
+            return None
+        try:
+            return self.index.current(doc.path, doc.text, doc.language_id)
+        except Exception:
+            log.debug("index lookup failed for %s", doc.path, exc_info=True)
+            return None
 
     def _stand_in(self, doc: ParsedDocument) -> FileSymbols:
         """The index's symbols of the document's file (its text on disk, or the last one the
@@ -294,7 +319,11 @@ class CompletionEngine:
                 self._symbols.pop(next(iter(self._symbols)))
 
     def _refresh_later(
-        self, doc: ParsedDocument, quiet: float = _QUIET_S, imports: bool = False
+        self,
+        doc: ParsedDocument,
+        quiet: float = _QUIET_S,
+        imports: bool = False,
+        extract: bool = True,
     ) -> None:
         with self._lock:
             if doc.uri in self._pending:
@@ -313,8 +342,16 @@ class CompletionEngine:
                 # budget. A document just opened has no symbols to answer with: at once.
                 if quiet > 0:
                     time.sleep(quiet)
-                symbols = _extract(spec, text, tree, path or uri)
-                self._store(uri, version, symbols)
+                if extract:
+                    symbols = _extract(spec, text, tree, path or uri)
+                    self._store(uri, version, symbols)
+                else:  # adopted from the index: its tables, then its imports
+                    with self._lock:
+                        cached = self._symbols.get(uri)
+                    if cached is None:
+                        return
+                    symbols = cached.symbols
+                    warm(symbols)
                 if imports and spec is not None:
                     self._read_imports(symbols, spec.name, path)
             except Exception:

@@ -379,3 +379,33 @@ def test_with_nothing_typed_only_the_most_frequent_words_are_ranked() -> None:
     assert gathered.found is not None
     words = [c.name for c in gathered.found.candidates if c.source == "word"]
     assert "frequent_word" in words and len(words) <= MAX_UNPREFIXED_WORDS
+
+
+def test_a_file_opened_unchanged_takes_the_index_symbols_of_that_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The index extracted this very text: the first request answers from it, complete, and
+    nothing is extracted again."""
+    import glm_lsp.completion.engine as engine_mod
+
+    calls: list[object] = []
+    monkeypatch.setattr(engine_mod, "_extract", lambda *a: calls.append(a))
+    index = WorkspaceIndex()
+    text = "class Reader:\n    def read_all(self):\n        pass\n" + "\n" * 20_000 + "Rea"
+    index.update_file("/ws/reader.py", text, "python")
+    engine = CompletionEngine(index, background=True)
+    try:
+        spec = spec_for("python")
+        doc = ParsedDocument("file:///ws/reader.py", "/ws/reader.py", "python", spec, text, 1, None)
+        first = engine.complete(doc, len(text))
+        assert not first.is_incomplete
+        top = first.items[0].candidate
+        assert top.name == "Reader" and top.kind == "class"
+        assert engine.symbols_for(doc).fresh and not engine.first_pending(doc.uri)
+        changed = ParsedDocument(
+            "file:///ws/other.py", "/ws/reader.py", "python", spec, text + "d", 1, None
+        )
+        assert index.current("/ws/reader.py", changed.text, "python") is None
+    finally:
+        engine.close()
+    assert calls == []

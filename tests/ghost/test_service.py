@@ -461,6 +461,7 @@ async def test_real_prompts_fit_the_trained_context(
     )
     service = GhostService(s)
     service.gate.repair = False  # one generation per request (a rejection is not regenerated)
+    service.drafts = False  # nor a context draft scored by a second, forced pass
     service.start()
     try:
         assert await service.wait_loaded(60), service.error
