@@ -29,8 +29,10 @@ from traffic import Traffic  # noqa: E402
 
 ROUND = 600
 ROUNDS = 4
-GROWTH = 1.15
-SLACK_MB = 40
+MAX_GROWTH_MB = 200
+"""From the second round to the last (two rounds). Measured: before the fixes +501 MB (732, 836,
+1256, 1337); after, +66, +81 and +110 MB in three runs (a slow creep remains: Python's
+small-object arenas pinned by a few live objects; README, "Memory under random traffic")."""
 
 
 @pytest.mark.slow
@@ -56,6 +58,6 @@ def test_replayed_traffic_leaves_nothing_behind(tmp_path: Path) -> None:
         server.close()
     print("RSS MB after each round:", after)
     # Round one warms up (imports, parsers, caches); later rounds must not keep adding.
-    assert after[-1] <= after[1] * GROWTH + SLACK_MB, f"memory grows round after round: {after}"
+    assert after[-1] - after[1] <= MAX_GROWTH_MB, f"memory grows round after round: {after}"
     stderr = (tmp_path / "stderr.log").read_text(errors="replace")
     assert "Traceback" not in stderr, stderr[-2000:]
