@@ -16,7 +16,6 @@ extraction, off the event loop). Measured in ``tests/benchmarks/bench_first_drop
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -134,7 +133,7 @@ class CompletionEngine:
         """Step one: cursor context, static candidates and ranking inputs (computed once per
         request; the server may wait for model items between this and :meth:`rank`)."""
         start = time.perf_counter()
-        ctx = _build_context(doc.spec, doc.text, offset, doc.tree)
+        ctx = build_context(doc.spec, doc.text, offset, doc.tree)  # never raises
         gathered = Gathered(ctx, started=start)
         if ctx.in_string or ctx.in_comment:
             return gathered
@@ -398,48 +397,6 @@ def accept_payload(result: CompletionResult, item: RankedItem) -> dict[str, Any]
         "source": item.candidate.source,
         "contexts": list(result.context_keys),
     }
-
-
-def _build_context(
-    spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None
-) -> CursorContext:
-    try:
-        return build_context(spec, text, offset, tree)
-    except Exception:  # the contract says it never raises; be sure
-        log.exception("build_context failed")
-        return _fallback_context(spec, text, offset)
-
-
-def _fallback_context(spec: LanguageSpec | None, text: str, offset: int) -> CursorContext:
-    """Text-only context, should ``build_context`` ever fail."""
-    offset = max(0, min(offset, len(text)))
-    i = offset
-    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$"):
-        i -= 1
-    j = offset
-    while j < len(text) and (text[j].isalnum() or text[j] in "_$"):
-        j += 1
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    receiver, operator = None, None
-    for op in spec.member_operators if spec else (".",):
-        if text[max(0, i - len(op)) : i] == op:
-            k = i - len(op)
-            m = re.search(r"[\w.]+$", text[line_start:k])
-            if m:
-                receiver, operator = m.group(), op
-            break
-    return CursorContext(
-        language=spec,
-        text=text,
-        offset=offset,
-        prefix=text[i:offset],
-        word_end=j,
-        line_prefix=text[line_start:offset],
-        line_suffix=text[offset : line_end if line_end >= 0 else len(text)],
-        receiver=receiver,
-        member_operator=operator,
-    )
 
 
 def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:

@@ -29,13 +29,12 @@ import statistics
 import sys
 import sysconfig
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from raw_client import RawServer
+from raw_client import Drain, RawServer
 
 MODULES = (
     "argparse.py",
@@ -59,57 +58,37 @@ _SITE = re.compile(r"(?:[A-Za-z_]\w*\.)?[A-Za-z_]\w{2,}")
 
 
 class Client:
-    """Sends requests and times their answers (a reader thread drains everything)."""
+    """Sends requests and times their answers (client side, send to arrival)."""
 
     def __init__(self, server: RawServer) -> None:
         self.server = server
+        self.drain = Drain(server)
         self.sent: dict[int, float] = {}
-        self.took: dict[int, float] = {}
         self.results: dict[int, Any] = {}
         self.errors: list[Any] = []
-        self.cond = threading.Condition()
         self.next_id = 100
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                message = self.server.read()
-            except (EOFError, ValueError, OSError):
-                return
-            if "method" in message:
-                if "id" in message:
-                    self.server.send({"id": message["id"], "result": None})
-                continue
-            now = time.perf_counter()
-            with self.cond:
-                msg_id = message.get("id")
-                if isinstance(msg_id, int) and msg_id in self.sent:
-                    self.took[msg_id] = (now - self.sent[msg_id]) * 1000.0
-                    self.results[msg_id] = message.get("result")
-                if "error" in message:
-                    self.errors.append(message["error"])
-                self.cond.notify_all()
 
     def notify(self, method: str, params: dict[str, Any]) -> None:
         self.server.send({"method": method, "params": params})
 
-    def request(self, method: str, params: dict[str, Any]) -> int:
-        self.next_id += 1
-        with self.cond:
-            self.sent[self.next_id] = time.perf_counter()
-        self.server.send({"id": self.next_id, "method": method, "params": params})
-        return self.next_id
+    def request(self, method: str, params: dict[str, Any], msg_id: int | None = None) -> int:
+        if msg_id is None:
+            self.next_id += 1
+            msg_id = self.next_id
+        self.sent[msg_id] = time.perf_counter()
+        self.server.send({"id": msg_id, "method": method, "params": params})
+        return msg_id
 
     def wait(self, msg_id: int, timeout: float = 120) -> float:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while msg_id not in self.took:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no answer to request {msg_id}")
-                self.cond.wait(left)
-            return self.took[msg_id]
+        """Milliseconds from sending request ``msg_id`` to its answer."""
+        got = self.drain.wait(msg_id, timeout)
+        if got is None:
+            raise TimeoutError(f"no answer to request {msg_id}")
+        arrived, message = got
+        self.results[msg_id] = message.get("result")
+        if "error" in message:
+            self.errors.append(message["error"])
+        return (arrived - self.sent[msg_id]) * 1000.0
 
     def complete(self, uri: str, line: int, character: int) -> float:
         params = {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
@@ -144,20 +123,14 @@ def run(server_path: str | None, workspace: Path, args: argparse.Namespace) -> d
     client = Client(server)
     try:
         root = workspace.as_uri()
-        server.send(
-            {
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "processId": None,
-                    "rootUri": root,
-                    "workspaceFolders": [{"uri": root, "name": "ws"}],
-                    "capabilities": {},
-                    "initializationOptions": {"model": {"backend": "none"}},
-                },
-            }
-        )
-        client.sent[0] = time.perf_counter()
+        params = {
+            "processId": None,
+            "rootUri": root,
+            "workspaceFolders": [{"uri": root, "name": "ws"}],
+            "capabilities": {},
+            "initializationOptions": {"model": {"backend": "none"}},
+        }
+        client.request("initialize", params, msg_id=0)
         client.wait(0)
         client.notify("initialized", {})
         every = [p for p in workspace.rglob("*.py") if p.name != "big.py"]

@@ -18,13 +18,11 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from raw_client import RawServer
+from raw_client import Drain, RawServer
 from traffic import Traffic
 
 
@@ -33,41 +31,6 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-class Drain:
-    """Reads every message the server sends, so its writes never block; answers its requests
-    and records which of our requests were answered."""
-
-    def __init__(self, server: RawServer) -> None:
-        self.server = server
-        self.answered: set[Any] = set()
-        self.cond = threading.Condition()
-        threading.Thread(target=self.run, daemon=True).start()
-
-    def run(self) -> None:
-        while True:
-            try:
-                message = self.server.read()
-            except (EOFError, ValueError, OSError):
-                return
-            if "method" in message:
-                if "id" in message:
-                    self.server.send({"id": message["id"], "result": None})
-                continue
-            with self.cond:
-                self.answered.add(message.get("id"))
-                self.cond.notify_all()
-
-    def wait(self, msg_id: Any, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while msg_id not in self.answered:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.cond.wait(left)
-            return True
 
 
 def settle(server: RawServer, drain: Drain, msg_id: int) -> int:

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,40 @@ class RawServer:
         if self.proc.poll() is None:
             self.proc.kill()
         return self.proc.wait(timeout=30)
+
+
+class Drain:
+    """Reads every message ``server`` sends on a thread of its own (so the server's writes never
+    block), answers its requests with ``null``, and keeps each response with the
+    ``time.perf_counter()`` it arrived at (benchmarks time requests with it)."""
+
+    def __init__(self, server: RawServer) -> None:
+        self.server = server
+        self.responses: dict[Any, tuple[float, dict[str, Any]]] = {}
+        self.cond = threading.Condition()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self) -> None:
+        while True:
+            try:
+                message = self.server.read()
+            except (EOFError, ValueError, OSError):
+                return
+            if "method" in message:
+                if "id" in message:
+                    self.server.send({"id": message["id"], "result": None})
+                continue
+            with self.cond:
+                self.responses[message.get("id")] = (time.perf_counter(), message)
+                self.cond.notify_all()
+
+    def wait(self, msg_id: Any, timeout: float) -> tuple[float, dict[str, Any]] | None:
+        """``(arrival time, response)``, or ``None`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while msg_id not in self.responses:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            return self.responses[msg_id]

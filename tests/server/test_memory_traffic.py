@@ -23,8 +23,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "benchmarks"))
-from bench_memory_traffic import Drain, settle  # noqa: E402
-from raw_client import RawServer  # noqa: E402
+from bench_memory_traffic import settle  # noqa: E402
+from raw_client import Drain, RawServer  # noqa: E402
 from traffic import Traffic  # noqa: E402
 
 ROUND = 600
