@@ -40,12 +40,16 @@ _DOTTED_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 
 _RECENT_SIZE = 8
 _RECENT_MAX_CHARS = 1_000_000
+_RECENT_BUDGET_CHARS = 2_000_000
+"""Each memo holds texts of at most this many characters in all (the newest entry always stays):
+counted in entries alone, eight megabyte-sized texts and their tables stayed after their
+documents closed (hundreds of MB under random traffic)."""
 _recent: OrderedDict[tuple[str | None, str, str], FileSymbols] = OrderedDict()
 _recent_lock = threading.Lock()
 
 _REGION_FILES = 8
-_regions: OrderedDict[tuple[str, str], dict[object, Region]] = OrderedDict()
-"""(language, path) → the regions of its latest extraction, by their bytes."""
+_regions: OrderedDict[tuple[str, str], tuple[int, dict[object, Region]]] = OrderedDict()
+"""(language, path) → (text size, the regions of its latest extraction by their bytes)."""
 
 REUSE_REGIONS = True
 """False disables region reuse: a full extraction every time (tests compare the two)."""
@@ -75,9 +79,31 @@ def extract_symbols(
         return result  # do not pin huge texts in memory
     with _recent_lock:
         _recent[key] = result
-        while len(_recent) > _RECENT_SIZE:
-            _recent.popitem(last=False)
+        _evict()
     return result
+
+
+def _evict() -> None:
+    """Oldest first, until each memo fits its entry count and the text budget; called with
+    ``_recent_lock`` held."""
+    while len(_recent) > _RECENT_SIZE or (
+        len(_recent) > 1 and sum(len(key[2]) for key in _recent) > _RECENT_BUDGET_CHARS
+    ):
+        _recent.popitem(last=False)
+    while len(_regions) > _REGION_FILES or (
+        len(_regions) > 1 and sum(size for size, _ in _regions.values()) > _RECENT_BUDGET_CHARS
+    ):
+        _regions.popitem(last=False)
+
+
+def forget_text(path: str) -> None:
+    """Drop what the memos keep of ``path`` (its document closed: the next open extracts anew,
+    and a closed document must not hold its text and tables)."""
+    with _recent_lock:
+        for key in [k for k in _recent if k[1] == path]:
+            del _recent[key]
+        for region_key in [k for k in _regions if k[1] == path]:
+            del _regions[region_key]
 
 
 def _extract(spec: LanguageSpec | None, text: str, tree: Tree | None, path: str) -> FileSymbols:
@@ -198,12 +224,12 @@ class _Extractor:
         cache_key = (self.spec.name, self.path)
         with _recent_lock:
             if not REUSE_REGIONS:
-                previous = None
+                entry = None
             elif self.remember:
-                previous = _regions.pop(cache_key, None)
+                entry = _regions.pop(cache_key, None)
             else:
-                previous = _regions.get(cache_key)
-        previous = previous or {}
+                entry = _regions.get(cache_key)
+        previous = entry[1] if entry is not None else {}
         collector: Collector | None = None
         out: list[tuple[Region, int, int, tuple[int, int, int, int] | None]] = []
         kept: dict[object, Region] = {}
@@ -246,9 +272,8 @@ class _Extractor:
             kept[chunk] = region
         if REUSE_REGIONS and self.remember and len(self.text) <= _RECENT_MAX_CHARS:
             with _recent_lock:
-                _regions[cache_key] = kept
-                while len(_regions) > _REGION_FILES:
-                    _regions.popitem(last=False)
+                _regions[cache_key] = (len(self.text), kept)
+                _evict()
         return out
 
     def _header_key(self, span: Span, header: bytes) -> tuple[object, ...]:

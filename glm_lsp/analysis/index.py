@@ -189,6 +189,7 @@ class WorkspaceIndex:
     def remove_file(self, path: str) -> None:
         with self._lock:
             self._live.discard(path)
+            self._pending.pop(path, None)
             old = self._files.pop(path, None)
             self._keys.pop(path, None)
             if old is not None:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glm_lsp.analysis.extract import extract_symbols
+from glm_lsp.analysis.extract import extract_symbols, forget_text
 from glm_lsp.analysis.symbols import FileSymbols
 from glm_lsp.completion import candidates as cands
 from glm_lsp.completion.history import AcceptHistory
@@ -109,6 +109,9 @@ class CompletionEngine:
         self._lock = threading.Lock()
         self._symbols: dict[str, _Cached] = {}
         self._pending: set[str] = set()
+        self._jobs: dict[str, object] = {}
+        """uri → the token of its latest background job; ``forget`` drops it, so a job that
+        finishes after its document closed stores nothing (it once re-filled ``_symbols``)."""
         self._edits: dict[str, deque[int]] = {}
         self._executor: ThreadPoolExecutor | None = None
         if background:
@@ -196,11 +199,15 @@ class CompletionEngine:
             else:
                 edits.appendleft(offset)
 
-    def forget(self, uri: str) -> None:
-        """Drop what is cached for a closed document."""
+    def forget(self, uri: str, path: str | None = None) -> None:
+        """Drop what is cached for a closed document, and the result of a background job
+        still running for it."""
         with self._lock:
             self._symbols.pop(uri, None)
             self._edits.pop(uri, None)
+            self._jobs.pop(uri, None)
+            self._pending.discard(uri)
+        forget_text(path or uri)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -330,6 +337,7 @@ class CompletionEngine:
             self._pending.add(doc.uri)
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="glm-lsp-symbols")
+            token = self._jobs[doc.uri] = object()
         # The document's tree is edited in place by the next keystroke: extract from a copy.
         tree = doc.tree.copy() if doc.tree is not None else None
         spec, text, version, uri, path = doc.spec, doc.text, doc.version, doc.uri, doc.path
@@ -341,8 +349,13 @@ class CompletionEngine:
                 # budget. A document just opened has no symbols to answer with: at once.
                 if quiet > 0:
                     time.sleep(quiet)
+                if not self._current_job(uri, token):
+                    return
                 if extract:
                     symbols = _extract(spec, text, tree, path or uri)
+                    if not self._current_job(uri, token):
+                        forget_text(path or uri)  # closed meanwhile: keep nothing of it
+                        return
                     self._store(uri, version, symbols)
                 else:  # adopted from the index: its tables, then its imports
                     with self._lock:
@@ -357,9 +370,15 @@ class CompletionEngine:
                 log.exception("background symbol extraction failed for %s", uri)
             finally:
                 with self._lock:
-                    self._pending.discard(uri)
+                    if self._jobs.get(uri) is token:
+                        del self._jobs[uri]
+                        self._pending.discard(uri)
 
         self._executor.submit(job)
+
+    def _current_job(self, uri: str, token: object) -> bool:
+        with self._lock:
+            return self._jobs.get(uri) is token
 
     def _read_imports(self, file: FileSymbols, language: str, path: str | None) -> None:
         """Resolve and extract the modules ``file`` imports (``os.`` must not parse ``os.py``

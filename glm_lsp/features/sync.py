@@ -62,9 +62,9 @@ def register(ls: GlmServer) -> None:
         if parsed is not None and len(parsed) >= memory.BIG_TEXT:
             memory.release_soon()  # its tree and tables go now
         ls.trees.close(uri)
-        if ls.engine is not None:
-            ls.engine.forget(uri)
         path = to_fs_path(uri)
+        if ls.engine is not None:
+            ls.engine.forget(uri, path)
         if path and ls.indexer is not None:
             if _in_workspace(ls, path):
                 ls.indexer.from_disk(path, ls.settings.index.max_file_size)

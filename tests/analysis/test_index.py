@@ -244,3 +244,12 @@ def test_edit_differences_leave_the_same_tables_as_a_fresh_index() -> None:
     assert edited._member_counts == fresh._member_counts
     assert edited.identifier_count("os") == 0
     assert edited.member_counts("type:dict") == {"get": 2, "keys": 2}
+
+
+def test_a_removed_file_leaves_nothing_to_persist() -> None:
+    """A closed document from outside the workspace is removed; its symbols waited for the next
+    flush all the same (and were then written to the store)."""
+    index = WorkspaceIndex()
+    index.update_file("/elsewhere/notes.py", "value = 1\n", "python")
+    index.remove_file("/elsewhere/notes.py")
+    assert index._pending == {}

@@ -325,6 +325,40 @@ def test_a_file_the_index_holds_answers_from_its_symbols_while_extracting(
         engine.close()
 
 
+def test_a_document_closed_while_extracting_keeps_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An extraction that finished after its document closed stored its symbols again (and
+    the memo kept its text): every closed document could come back to memory this way."""
+    import glm_lsp.completion.engine as engine_mod
+    from glm_lsp.analysis import extract
+
+    started, release = threading.Event(), threading.Event()
+    real = engine_mod._extract
+
+    def held(*args: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(engine_mod, "_extract", held)
+    engine = CompletionEngine(WorkspaceIndex(), background=True)
+    try:
+        doc, _ = doc_for("def parse(text):\n    return text\n|", "python", "/ws/closing")
+        engine.prefetch(doc)
+        assert started.wait(10)
+        engine.forget(doc.uri, doc.path)
+        release.set()
+        assert engine._executor is not None
+        engine._executor.submit(lambda: None).result(10)  # the job has finished
+        assert doc.uri not in engine._symbols
+        assert not engine.first_pending(doc.uri)
+        assert all(key[1] != doc.path for key in extract._recent)
+    finally:
+        release.set()
+        engine.close()
+
+
 def test_prefetch_extracts_an_opened_document_and_reads_its_imports() -> None:
     engine = CompletionEngine(WorkspaceIndex(), background=True)
     try:
