@@ -77,3 +77,44 @@ def release_soon(delay: float = DELAY_S) -> None:
         _timer.daemon = True
         _timer.name = "glm-lsp-trim"
         _timer.start()
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def usage() -> dict[str, int | None]:
+    """What the process holds, for ``glm-lsp.stats``: resident set (KB), bytes glibc's heaps
+    hand out (KB; with ``PYTHONMALLOC=malloc`` every Python object too: live data, without
+    the free pages RSS keeps), and Python's small-object blocks. ``None`` where unknown.
+
+    Why: RSS alone mixes what is kept with how fragmented the heap is, and after a burst of
+    big documents the second moves RSS by hundreds of MB either way.
+    """
+    rss: int | None = None
+    heap: int | None = None
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if _malloc_trim() is not None:  # glibc: mallinfo2 since 2.33
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            func = libc.mallinfo2
+            func.argtypes = []
+            func.restype = _MallInfo2
+            info = func()
+            heap = (info.uordblks + info.hblkhd) // 1024
+        except (OSError, AttributeError):
+            heap = None
+    return {"rss_kb": rss, "heap_in_use_kb": heap, "python_blocks": sys.getallocatedblocks()}

@@ -15,6 +15,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from glm_lsp import memory
 from glm_lsp.completion.explain import result_to_json
 from glm_lsp.documents import cursor_line
 from glm_lsp.ghost.outcome import ghost_summary
@@ -35,7 +36,9 @@ file)."""
 def register(ls: GlmServer) -> None:
     @ls.command(STATS_COMMAND)
     def stats(server: GlmServer, *args: object) -> dict[str, Any]:
-        return ls.stats.snapshot()
+        out = ls.stats.snapshot()
+        out["memory"] = memory.usage()
+        return out
 
     @ls.command(EXPLAIN_COMMAND)
     def explain(server: GlmServer, *args: object) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tree_sitter import Parser, Point, Tree
 
@@ -244,6 +244,10 @@ class _State:
     """Size (bytes) at which a parse ran out of time; no parse is tried again until the
     document is well below it."""
     parsing: bool = False
+    opened: object = field(default_factory=object)
+    """Same object from didOpen to didClose (and while the language stays): a queued background
+    parse of a document closed or reopened meanwhile is dropped without parsing. They queued
+    behind slow parses, each holding its text (33 jobs, ~60 MB, after 600 random messages)."""
     """A background parse for this URI is running; its tree will be handed to the newest
     state, which then catches up incrementally."""
 
@@ -303,6 +307,7 @@ class DocumentTrees:
                 state.tree, state.parsed_data = prev.tree, prev.parsed_data
                 state.too_slow_at = prev.too_slow_at
                 state.parsing = prev.parsing
+                state.opened = prev.opened
             self._docs[uri] = state
             if self.lazy:
                 return doc
@@ -367,11 +372,15 @@ class DocumentTrees:
         state.parsing = True
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="glm-lsp-parse")
-        uri, data = state.doc.uri, state.data
+        uri, data, opened = state.doc.uri, state.data, state.opened
 
         def job() -> None:
             tree: Tree | None = None
             too_slow = False
+            with self._lock:
+                current = self._docs.get(uri)
+                if current is None or current.opened is not opened:
+                    return  # closed (or closed and reopened: its own parse is queued)
             try:
                 tree = parse_bytes(spec, data)
             except ParseTooSlow as exc:
@@ -381,7 +390,7 @@ class DocumentTrees:
                 log.exception("parse failed for %s", uri)
             with self._lock:
                 current = self._docs.get(uri)
-                if current is None or current.doc.spec != spec:
+                if current is None or current.opened is not opened:
                     return  # closed, or its language changed (a new parse runs for that)
                 current.parsing = False
                 if too_slow:

@@ -365,6 +365,45 @@ def test_a_document_closed_during_its_background_parse_is_dropped(
         release.set()
 
 
+def test_parses_queued_for_documents_closed_meanwhile_are_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind one slow parse, the first parses of documents opened and closed meanwhile queued
+    up, each holding its text, and each ran later for nothing (under random traffic: 33 queued
+    jobs, ~60 MB, after 600 messages, more every round)."""
+    import glm_lsp.syntax.parse as parse_mod
+
+    release = _held_parser(monkeypatch)
+    held = parse_mod.parse_bytes
+    sizes: list[int] = []
+
+    def counted(spec: Any, data: bytes, old: Any = None, budget_s: float | None = None) -> Any:
+        if old is None:
+            sizes.append(len(data))
+        return held(spec, data, old, budget_s)
+
+    monkeypatch.setattr(parse_mod, "parse_bytes", counted)
+    parsed: list[str] = []
+    trees = DocumentTrees(background_bytes=100, on_parsed=parsed.append)
+    try:
+        trees.update("file:///slow.py", "x = 1\n" * 50, 1, "python")  # the thread waits here
+        for n in range(5):  # opened and closed while it waits
+            trees.update("file:///gone.py", f"y{n} = 2\n" * 50, 1, "python")
+            trees.close("file:///gone.py")
+        last = "z = 3\n" * 50
+        trees.update("file:///gone.py", last, 1, "python")  # reopened: this one is parsed
+        release.set()
+        _wait_for(lambda: len(parsed) == 2)
+        time.sleep(0.1)
+        assert sorted(parsed) == ["file:///gone.py", "file:///slow.py"]
+        assert sizes == [300, len(last)]  # nothing parsed for the closed versions
+        doc = trees.get("file:///gone.py")
+        assert doc is not None and doc.tree is not None and doc.text == last
+    finally:
+        release.set()
+        trees.shutdown()
+
+
 def test_a_parse_off_the_main_thread_hands_the_gil_over(monkeypatch: pytest.MonkeyPatch) -> None:
     """tree-sitter holds the GIL while it parses: a background first parse froze the event
     loop as long as it ran. Off the main thread the parse pauses every few milliseconds."""
