@@ -43,3 +43,16 @@ def test_no_trim_where_there_is_no_malloc_trim(monkeypatch: pytest.MonkeyPatch) 
     assert not memory.trim()
     memory.release_soon(delay=0.0)  # nothing scheduled, nothing raised
     assert memory._timer is None
+
+
+def test_usage_sees_memory_being_taken() -> None:
+    before = memory.usage()
+    assert set(before) == {"rss_kb", "heap_in_use_kb", "python_blocks"}
+    if not sys.platform.startswith("linux") or memory._malloc_trim() is None:
+        pytest.skip("RSS and heap in use are read from Linux and glibc")
+    held = [bytearray(1024 * 1024) for _ in range(32)]  # 32 MB from malloc, touched
+    after = memory.usage()
+    assert isinstance(before["heap_in_use_kb"], int) and isinstance(after["heap_in_use_kb"], int)
+    assert after["heap_in_use_kb"] - before["heap_in_use_kb"] >= 30 * 1024
+    assert isinstance(after["rss_kb"], int) and after["rss_kb"] > 30 * 1024
+    del held

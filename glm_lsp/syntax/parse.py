@@ -244,12 +244,12 @@ class _State:
     """Size (bytes) at which a parse ran out of time; no parse is tried again until the
     document is well below it."""
     parsing: bool = False
+    """A background parse for this URI is running; its tree will be handed to the newest
+    state, which then catches up incrementally."""
     opened: object = field(default_factory=object)
     """Same object from didOpen to didClose (and while the language stays): a queued background
     parse of a document closed or reopened meanwhile is dropped without parsing. They queued
     behind slow parses, each holding its text (33 jobs, ~60 MB, after 600 random messages)."""
-    """A background parse for this URI is running; its tree will be handed to the newest
-    state, which then catches up incrementally."""
 
 
 class DocumentTrees:
